@@ -1,0 +1,16 @@
+// Package catalog names the constructor of every Lantau function, keyed by
+// its folder under functions/. It is the only list the runner needs beside
+// template.yaml, and a test fails when the two disagree.
+package catalog
+
+import (
+	"github.com/lantau-hq/lantau/shared/function"
+	"github.com/lantau-hq/lantau/shared/health"
+)
+
+// Constructors maps functions/<name> to the constructor its main calls.
+func Constructors() map[string]function.Constructor {
+	return map[string]function.Constructor{
+		"health": health.New,
+	}
+}

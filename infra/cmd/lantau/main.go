@@ -1,0 +1,194 @@
+// Command lantau runs Lantau on one machine from template.yaml:
+//
+//	lantau run                      serve every function (HTTP API :3000, S3 + EventBridge :3001)
+//	lantau invoke FN EVENT.json     invoke one function with an event file and print its answer
+//	lantau fire FN.EVENT            fire a schedule of the running runner now
+//	lantau deadletters [replay ID]  list or replay failed asynchronous deliveries
+//	lantau validate                 check the template and that every function has code
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lantau-hq/lantau/infra/catalog"
+	"github.com/lantau-hq/lantau/infra/runner"
+	"github.com/lantau-hq/lantau/infra/template"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "lantau:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: lantau <command> [flags]
+
+commands:
+  run                      serve every function of template.yaml
+  invoke FN EVENT.json     invoke one function with an event and print its answer
+  fire FN.EVENT            fire a schedule of the running runner now (e.g. fire OffboardingFunction.Daily)
+  deadletters              list failed asynchronous deliveries of the running runner
+  deadletters replay ID    deliver a dead letter again
+  validate                 check the template and the functions' code agree
+`
+
+type paramFlag map[string]string
+
+func (p paramFlag) String() string { return fmt.Sprint(map[string]string(p)) }
+func (p paramFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want Name=Value, got %q", s)
+	}
+	p[k] = v
+	return nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command")
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	params := paramFlag{}
+	tmpl := fs.String("template", envOr("LANTAU_TEMPLATE", "template.yaml"), "SAM template to serve")
+	addr := fs.String("addr", envOr("LANTAU_ADDR", "127.0.0.1:3000"), "HTTP API address")
+	awsAddr := fs.String("aws-addr", envOr("LANTAU_AWS_ADDR", "127.0.0.1:3001"), "S3, EventBridge and runner admin address")
+	data := fs.String("data", envOr("LANTAU_DATA_DIR", ".lantau"), "data directory (objects, table, dead letters)")
+	region := fs.String("region", envOr("LANTAU_REGION", "ap-east-1"), "region the functions see")
+	verbose := fs.Bool("v", os.Getenv("LANTAU_VERBOSE") != "", "log every request")
+	fs.Var(params, "param", "template parameter override Name=Value (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg := runner.Config{
+		Template: *tmpl, Constructors: catalog.Constructors(), DataDir: *data,
+		Addr: *addr, AWSAddr: *awsAddr, Region: *region, Params: params, Logger: log,
+	}
+	admin := "http://" + *awsAddr + "/_lantau"
+	switch cmd {
+	case "run":
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		r, err := runner.New(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		r.Start()
+		<-ctx.Done()
+		log.Info("stopping")
+		return r.Close()
+	case "invoke":
+		if fs.NArg() != 2 {
+			return errors.New("usage: lantau invoke FN EVENT.json")
+		}
+		payload, err := os.ReadFile(fs.Arg(1))
+		if err != nil {
+			return err
+		}
+		cfg.Addr, cfg.AWSAddr, cfg.NoSchedules = "127.0.0.1:0", "127.0.0.1:0", true
+		r, err := runner.New(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		r.Start()
+		defer r.Close()
+		fn := r.Function(fs.Arg(0))
+		if fn == nil {
+			return fmt.Errorf("no function %q in %s", fs.Arg(0), *tmpl)
+		}
+		out, err := fn.Invoke(ctx, "", payload)
+		if err != nil {
+			return err
+		}
+		return prettyPrint(stdout, out)
+	case "fire":
+		if fs.NArg() != 1 {
+			return errors.New("usage: lantau fire FN.EVENT")
+		}
+		return call(stdout, http.MethodPost, admin+"/schedules/"+fs.Arg(0)+"/fire")
+	case "deadletters":
+		switch {
+		case fs.NArg() == 0:
+			return call(stdout, http.MethodGet, admin+"/deadletters")
+		case fs.NArg() == 2 && fs.Arg(0) == "replay":
+			return call(stdout, http.MethodPost, admin+"/deadletters/"+fs.Arg(1)+"/replay")
+		}
+		return errors.New("usage: lantau deadletters [replay ID]")
+	case "validate":
+		t, err := template.Load(*tmpl)
+		if err != nil {
+			return err
+		}
+		if err := runner.CheckConstructors(t, cfg.Constructors); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d resources, %d functions: ok\n", *tmpl, len(t.Resources), len(t.Functions))
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func call(stdout io.Writer, method, url string) error {
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 5 * time.Minute}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("is `make run` running? %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if err := prettyPrint(stdout, body); err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s", resp.Status)
+	}
+	if resp.Header.Get("X-Amz-Function-Error") != "" {
+		return errors.New("the function failed")
+	}
+	return nil
+}
+
+func prettyPrint(w io.Writer, b []byte) error {
+	var buf bytes.Buffer
+	if json.Indent(&buf, b, "", "  ") != nil {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	}
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
+	return err
+}

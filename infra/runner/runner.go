@@ -1,0 +1,356 @@
+// Package runner serves every function in template.yaml on one machine, with
+// no AWS account and no Docker: an HTTP API with its JWT authorizer, an
+// EventBridge bus that answers PutEvents and delivers by rule pattern, an S3
+// endpoint whose uploads notify the subscribed functions, and schedules. It
+// reads all wiring from the template; there is no second list.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/lantau-hq/lantau/infra/template"
+	"github.com/lantau-hq/lantau/shared/function"
+)
+
+// Local stand-ins for what AWS would know.
+const (
+	AccountID       = "000000000000"
+	AccessKeyID     = "LANTAULOCAL"
+	SecretAccessKey = "lantau-local-secret"
+)
+
+// Config says what to serve and where.
+type Config struct {
+	Template     string                          // path of template.yaml
+	Constructors map[string]function.Constructor // functions/<name> -> constructor
+	DataDir      string                          // objects, dead letters, table data
+	Addr         string                          // HTTP API, default 127.0.0.1:3000
+	AWSAddr      string                          // S3 + EventBridge + runner admin, default 127.0.0.1:3001
+	Region       string                          // default ap-east-1
+	StackName    string                          // default lantau
+	Params       map[string]string               // template parameter overrides
+	Env          map[string]string               // extra variables for every function (e.g. LANTAU_DATA_DIR)
+	Logger       *slog.Logger
+	// RetryBase is the first async retry delay (doubling after); default 1s.
+	RetryBase time.Duration
+	// NoSchedules turns off timers (schedules can still be fired by hand).
+	NoSchedules bool
+	// HTTPClient fetches JWKS documents; default http.DefaultClient.
+	HTTPClient *http.Client
+	// Now is the clock for schedules and presigned URL checks; default time.Now.
+	Now func() time.Time
+}
+
+// Runner is a running local stack.
+type Runner struct {
+	cfg       Config
+	log       *slog.Logger
+	tmpl      *template.Template
+	res       *template.Resolver
+	functions map[string]*Function // by logical ID
+	api       *apiServer
+	bus       *bus
+	async     *asyncInvoker
+	objects   *objectStore
+	sched     *scheduler
+	apiLn     net.Listener
+	awsLn     net.Listener
+	servers   []*http.Server
+	wg        sync.WaitGroup
+	cancel    context.CancelFunc
+	ctx       context.Context
+}
+
+// New reads the template, builds every function with its own configuration
+// and prepares (but does not start) the servers. Any template problem or a
+// function without a constructor (or a constructor without a function) is an
+// error naming it.
+func New(ctx context.Context, cfg Config) (*Runner, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:3000"
+	}
+	if cfg.AWSAddr == "" {
+		cfg.AWSAddr = "127.0.0.1:3001"
+	}
+	if cfg.Region == "" {
+		cfg.Region = "ap-east-1"
+	}
+	if cfg.StackName == "" {
+		cfg.StackName = "lantau"
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = ".lantau"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if cfg.RetryBase == 0 {
+		cfg.RetryBase = time.Second
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = http.DefaultClient
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	tmpl, err := template.Load(cfg.Template)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckConstructors(tmpl, cfg.Constructors); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	apiLn, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("HTTP API address: %w", err)
+	}
+	awsLn, err := net.Listen("tcp", cfg.AWSAddr)
+	if err != nil {
+		apiLn.Close()
+		return nil, fmt.Errorf("AWS endpoint address: %w", err)
+	}
+	r := &Runner{cfg: cfg, log: cfg.Logger, tmpl: tmpl, functions: map[string]*Function{}, apiLn: apiLn, awsLn: awsLn}
+	r.ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	fail := func(err error) (*Runner, error) {
+		apiLn.Close()
+		awsLn.Close()
+		r.cancel()
+		if r.objects != nil {
+			r.objects.close()
+		}
+		return nil, err
+	}
+	r.res, err = tmpl.NewResolver(template.Context{
+		Region: cfg.Region, AccountID: AccountID, StackName: cfg.StackName, Params: cfg.Params,
+		APIEndpoint: "http://" + apiLn.Addr().String(), ServiceEndpoint: r.AWSEndpoint(),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if r.async, err = newAsyncInvoker(r); err != nil {
+		return fail(err)
+	}
+	if r.objects, err = newObjectStore(r); err != nil {
+		return fail(err)
+	}
+	for _, spec := range tmpl.Functions {
+		fn, err := r.buildFunction(ctx, spec)
+		if err != nil {
+			return fail(err)
+		}
+		r.functions[spec.LogicalID] = fn
+	}
+	if r.bus, err = newBus(r); err != nil {
+		return fail(err)
+	}
+	if err := r.objects.subscribe(); err != nil {
+		return fail(err)
+	}
+	if r.api, err = newAPIServer(r); err != nil {
+		return fail(err)
+	}
+	if r.sched, err = newScheduler(r); err != nil {
+		return fail(err)
+	}
+	return r, nil
+}
+
+// CheckConstructors fails when the template and the code disagree: a
+// function in the template with no constructor, or a constructor that no
+// template function uses.
+func CheckConstructors(tmpl *template.Template, ctors map[string]function.Constructor) error {
+	var problems []string
+	used := map[string]bool{}
+	for _, fn := range tmpl.Functions {
+		used[fn.Name] = true
+		if ctors[fn.Name] == nil {
+			problems = append(problems, fmt.Sprintf("%s: no constructor for functions/%s", fn.LogicalID, fn.Name))
+		}
+	}
+	for name := range ctors {
+		if !used[name] {
+			problems = append(problems, fmt.Sprintf("functions/%s: has a constructor but no function in the template", name))
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return fmt.Errorf("template and code disagree:\n  %s", joinLines(problems))
+	}
+	return nil
+}
+
+func joinLines(l []string) string {
+	s := ""
+	for i, p := range l {
+		if i > 0 {
+			s += "\n  "
+		}
+		s += p
+	}
+	return s
+}
+
+func (r *Runner) buildFunction(ctx context.Context, spec *template.Function) (*Function, error) {
+	name := spec.LogicalID
+	if v, ok := spec.Properties["FunctionName"]; ok {
+		s, err := r.res.String(v, spec.LogicalID, "FunctionName")
+		if err != nil {
+			return nil, err
+		}
+		name = s
+	} else {
+		name = r.cfg.StackName + "-" + spec.LogicalID
+	}
+	env := map[string]string{}
+	if e, ok := spec.Properties["Environment"].(map[string]any); ok {
+		vars, _ := e["Variables"].(map[string]any)
+		for _, k := range sortedKeys(vars) {
+			s, err := r.res.String(vars[k], spec.LogicalID, "Environment.Variables."+k)
+			if err != nil {
+				return nil, err
+			}
+			env[k] = s
+		}
+	}
+	for k, v := range r.cfg.Env {
+		env[k] = v
+	}
+	// What Lambda itself sets, plus where the local AWS endpoints are.
+	env["AWS_REGION"] = r.cfg.Region
+	env["AWS_DEFAULT_REGION"] = r.cfg.Region
+	env["AWS_LAMBDA_FUNCTION_NAME"] = name
+	env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
+	env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = strconv.Itoa(spec.MemoryMB)
+	env["AWS_ACCESS_KEY_ID"] = AccessKeyID
+	env["AWS_SECRET_ACCESS_KEY"] = SecretAccessKey
+	env["AWS_ENDPOINT_URL_S3"] = r.AWSEndpoint()
+	env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = r.AWSEndpoint()
+	env["LANTAU_LOCAL"] = "1"
+	env["LANTAU_DATA_DIR"] = r.cfg.DataDir
+	retries := 2
+	if eic, ok := spec.Properties["EventInvokeConfig"].(map[string]any); ok {
+		if v, ok := eic["MaximumRetryAttempts"]; ok {
+			s, err := r.res.String(v, spec.LogicalID, "EventInvokeConfig.MaximumRetryAttempts")
+			if err != nil {
+				return nil, err
+			}
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 || n > 2 {
+				return nil, &template.Error{Resource: spec.LogicalID, Property: "EventInvokeConfig.MaximumRetryAttempts", Reason: "must be 0, 1 or 2"}
+			}
+			retries = n
+		}
+	}
+	h, err := r.cfg.Constructors[spec.Name](ctx, function.MapEnv(env))
+	if err != nil {
+		return nil, fmt.Errorf("%s: constructor failed: %w", spec.LogicalID, err)
+	}
+	return &Function{
+		Spec: spec, Name: name, Env: env, handler: h, retries: retries,
+		ARN: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.cfg.Region, AccountID, name),
+		log: r.log.With("function", spec.LogicalID),
+	}, nil
+}
+
+// Start serves the HTTP API and the AWS endpoint and starts the schedules.
+func (r *Runner) Start() {
+	mux := http.NewServeMux()
+	mux.Handle("/_lantau/", r.adminHandler())
+	awsHandler := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		switch {
+		case len(req.URL.Path) >= 9 && req.URL.Path[:9] == "/_lantau/":
+			mux.ServeHTTP(w, req)
+		case req.Header.Get("X-Amz-Target") != "":
+			r.bus.ServeHTTP(w, req)
+		default:
+			r.objects.ServeHTTP(w, req)
+		}
+	})
+	for _, s := range []struct {
+		ln net.Listener
+		h  http.Handler
+	}{{r.apiLn, r.api}, {r.awsLn, awsHandler}} {
+		srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second}
+		r.servers = append(r.servers, srv)
+		r.wg.Add(1)
+		go func(ln net.Listener) {
+			defer r.wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				r.log.Error("server stopped", "addr", ln.Addr().String(), "error", err)
+			}
+		}(s.ln)
+	}
+	r.async.resume()
+	if !r.cfg.NoSchedules {
+		r.sched.start()
+	}
+	r.log.Info("lantau is serving", "api", r.APIEndpoint(), "aws", r.AWSEndpoint(), "functions", len(r.functions),
+		"routes", len(r.api.routes), "rules", len(r.bus.rules), "schedules", len(r.sched.entries), "data", r.cfg.DataDir)
+}
+
+// APIEndpoint is the base URL of the HTTP API.
+func (r *Runner) APIEndpoint() string { return "http://" + r.apiLn.Addr().String() }
+
+// AWSEndpoint is the base URL that answers S3 and EventBridge.
+func (r *Runner) AWSEndpoint() string { return "http://" + r.awsLn.Addr().String() }
+
+// Function returns a built function by logical ID or folder name.
+func (r *Runner) Function(name string) *Function {
+	if f, ok := r.functions[name]; ok {
+		return f
+	}
+	if spec := r.tmpl.Function(name); spec != nil {
+		return r.functions[spec.LogicalID]
+	}
+	return nil
+}
+
+// Close stops the servers and schedules, waits for deliveries in flight
+// (those still pending stay spooled on disk and are delivered at next start).
+func (r *Runner) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range r.servers {
+		_ = s.Shutdown(ctx)
+	}
+	if len(r.servers) == 0 {
+		r.apiLn.Close()
+		r.awsLn.Close()
+	}
+	r.cancel()
+	if r.sched != nil {
+		r.sched.stop()
+	}
+	if r.async != nil {
+		r.async.wait(ctx)
+	}
+	r.wg.Wait()
+	return r.objects.close()
+}
+
+func (r *Runner) dataPath(parts ...string) string {
+	return filepath.Join(append([]string{r.cfg.DataDir}, parts...)...)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
