@@ -6,48 +6,52 @@
 // A pattern is compiled once with [Compile] and is then safe for concurrent
 // use by any number of goroutines. Everything the matcher needs (prefixes,
 // wildcard segments, case-folding tables, CIDR networks, numeric ranges, the
-// $or expansion) is prepared at compile time.
+// $or expansion) is prepared at compile time. [Pattern.Match] reads the
+// event JSON in one pass without decoding what the pattern does not name.
 //
 // # How a pattern matches
 //
-// Both pattern and event are seen as flat lists of leaf fields, named by
-// their dotted path ("detail.state"). Arrays add no name: every element of
-// an array at "resources" is a field named "resources". A pattern matches
-// when every field it names matches one of the values listed for it, and
-// $or alternatives are expanded into separate branches, any of which may
-// match. Specifically:
+// Pattern and event are both seen as lists of leaf fields named by their
+// dotted path ("detail.state"). Arrays add nothing to a name: every element
+// of an array at "resources" is a field named "resources". A pattern matches
+// when every field it names has a value matching one of the values listed
+// for it; $or alternatives are expanded into separate branches, any of
+// which may match, each combined with the fields beside the $or.
 //
-//   - Leaf values are arrays; a field matches if it equals any listed value.
-//     Strings compare byte for byte; numbers compare numerically (5 matches
-//     5.0 and 5e0), and also by their exact JSON text, so numbers too large
-//     for a float64 still match themselves; true, false and null match only
-//     themselves ("" and null differ).
+//   - Strings compare byte for byte. Numbers compare numerically (5 matches
+//     5.0 and 5e0) and also by their exact JSON text, so numbers too large
+//     for a float64 still match themselves. The user guide still says 300
+//     and 3.0e2 differ; event-ruler has compared numbers by value since it
+//     gained numeric equality, and we follow event-ruler. true, false and
+//     null match only themselves; "" and null differ.
 //   - An event array matches if any element matches. When the pattern names
-//     several fields under objects inside one event array, they must all come
-//     from the same array element (event-ruler's "array consistency").
-//   - A field that is absent, or that holds an object rather than a value,
-//     does not match anything except {"exists": false}.
-//   - {"exists": true} matches a leaf that is present (null included, an
-//     empty array or an object not); {"exists": false} matches when no such
-//     leaf is present.
+//     several fields under objects inside one event array, they must all
+//     come from the same element ("array consistency").
+//   - A field that is absent, or holds an object rather than a value, matches
+//     nothing but {"exists": false}.
+//   - {"exists": true} matches a present leaf (null included; an empty array
+//     or an object is not a leaf). {"exists": false} matches when no such leaf
+//     is present, judged, inside arrays, against the elements that the
+//     fields sorting before it were found in, as event-ruler does.
 //   - {"anything-but": ...} matches a present value that is not excluded;
-//     with an event array it matches if at least one element is not excluded.
-//     It never matches a missing field. Excluded strings never exclude
-//     numbers, booleans or null, and excluded numbers only exclude numbers.
+//     against an event array it matches if at least one element is not
+//     excluded. It never matches a missing field. Excluded strings do not
+//     exclude numbers, booleans or null, and excluded numbers only exclude
+//     numbers (numerically).
 //   - prefix, suffix, equals-ignore-case, wildcard and cidr only match
-//     strings; numeric only matches JSON numbers (not numeric strings).
-//   - equals-ignore-case folds each pattern character to its Unicode lower
-//     and upper case as Java's String.toLowerCase/toUpperCase(Locale.ROOT)
-//     do (so "straße" matches "STRASSE"); characters outside the Basic
-//     Multilingual Plane only match themselves, as in event-ruler.
+//     strings; numeric only matches JSON numbers, not numeric strings.
+//   - equals-ignore-case lets each pattern character appear as itself or as
+//     Java's toLowerCase/toUpperCase (Locale.ROOT) of it, so "straße" matches
+//     "STRASSE" but "STRASSE" does not match "straße"; characters outside
+//     the Basic Multilingual Plane only match themselves. Both as event-ruler.
 //   - A string pattern value that is an IP address also matches other
-//     spellings of the same address ("2001:db8::1" matches "2001:DB8:0::1").
-//   - Field names containing dots are not distinguished from nesting:
-//     {"a.b": ["x"]} matches {"a": {"b": "x"}}, as in event-ruler.
+//     spellings of that address ("2001:db8::1" matches "2001:DB8:0::1").
+//   - Dots in field names are not told apart from nesting: {"a.b": ["x"]}
+//     matches {"a": {"b": "x"}}, as in event-ruler.
 //   - The empty pattern {} matches every event.
 //
-// Compile rejects what EventBridge rejects with "Event pattern is not
-// valid", and says which field is at fault and why; see [PatternError].
+// Compile refuses what EventBridge refuses with "Event pattern is not
+// valid", naming the offending field and the reason; see [PatternError].
 package eventpattern
 
 import (
@@ -147,6 +151,9 @@ func (p *Pattern) getState() *matchState {
 }
 
 func (p *Pattern) putState(st *matchState) {
+	if cap(st.arena) > 1<<16 || len(st.failed) > 1<<10 {
+		return // grown by an unusual event; let it go rather than keep it
+	}
 	st.reset()
 	p.states.Put(st)
 }

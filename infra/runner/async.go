@@ -205,8 +205,9 @@ func (a *asyncInvoker) replay(id string) (*delivery, error) {
 	if err := os.Remove(path); err != nil {
 		return nil, err
 	}
+	answer := *d
 	a.start(d)
-	return d, nil
+	return &answer, nil
 }
 
 // wait blocks until every running delivery has finished or gone back to the spool.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -30,6 +31,8 @@ type objectStore struct {
 	r    *Runner
 	srv  *s3server.Server
 	subs []*s3sub
+	// notified counts the notifications handled (tests wait on it).
+	notified atomic.Int64
 }
 
 func newObjectStore(r *Runner) (*objectStore, error) {
@@ -183,6 +186,7 @@ func (o *objectStore) notify(n s3server.Notification) {
 	if err := o.r.async.enqueue(ds...); err != nil {
 		o.r.log.Error("S3 notification could not be spooled", "bucket", n.Bucket, "key", n.Key, "error", err)
 	}
+	o.notified.Add(1)
 }
 
 func (o *objectStore) event(n s3server.Notification) events.S3Event {
@@ -209,7 +213,9 @@ func (o *objectStore) event(n s3server.Notification) events.S3Event {
 	}}}
 }
 
-func (o *objectStore) ServeHTTP(w http.ResponseWriter, r *http.Request) { o.srv.Handler().ServeHTTP(w, r) }
+func (o *objectStore) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.srv.Handler().ServeHTTP(w, r)
+}
 
 func (o *objectStore) close() error {
 	if o == nil || o.srv == nil {

@@ -334,3 +334,32 @@ func TestChecksums_KnownValues(t *testing.T) {
 		assert.Equal(t, want, hex.EncodeToString(h.Sum(nil)), alg)
 	}
 }
+
+// Over plain HTTP the SDK sends the checksum as a header next to a signed
+// payload hash.
+func TestChecksumHeaders(t *testing.T) {
+	h := newHarness(t, withBuckets(BucketConfig{Name: "sums"}))
+	ctx := context.Background()
+	for _, alg := range []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc32, types.ChecksumAlgorithmCrc32c, types.ChecksumAlgorithmSha1, types.ChecksumAlgorithmSha256, types.ChecksumAlgorithmCrc64nvme} {
+		_, err := h.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("sums"), Key: aws.String(string(alg)), Body: strings.NewReader("checked body"), ChecksumAlgorithm: alg})
+		require.NoError(t, err, alg)
+		got, _ := h.get("sums", string(alg), "")
+		assert.Equal(t, "checked body", got)
+	}
+
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	req, err := http.NewRequest(http.MethodPut, h.http.URL+"/sums/bad", strings.NewReader("hello"))
+	require.NoError(t, err)
+	req.Header.Set("X-Amz-Checksum-Crc32", "AAAAAA==")
+	req.Header.Set("X-Amz-Content-Sha256", unsignedPayload)
+	req.Header.Set("Origin", "http://localhost:5173")
+	require.NoError(t, signer.SignHTTP(ctx, aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecret}, req, unsignedPayload, "s3", testRegion, time.Now()))
+	resp, b := doRaw(t, req)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Equal(t, "*", resp.Header.Get("Access-Control-Allow-Origin"))
+	var doc s3ErrorDoc
+	require.NoError(t, xml.Unmarshal(b, &doc), string(b))
+	assert.Equal(t, "BadDigest", doc.Code)
+	_, err = h.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("sums"), Key: aws.String("bad")})
+	assert.Error(t, err, "nothing stored")
+}

@@ -32,12 +32,16 @@ func countBlobs(t *testing.T, dir string) int {
 func TestOpen_RemovesLeftoversOfInterruptedWrites(t *testing.T) {
 	h := newHarness(t, withBuckets(BucketConfig{Name: "left"}))
 	h.put("left", "k", "kept")
+	large := strings.Repeat("L", inlineMax+1)
+	h.put("left", "large", large) // the only blob file: small objects live in the index
 	h.close()
 	require.NoError(t, os.WriteFile(filepath.Join(h.dir, "blobs", "00000000000000000000000000000000"), []byte("orphan"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(h.dir, "tmp", "blob-123"), []byte("half"), 0o644))
 	h.open()
 	got, _ := h.get("left", "k", "")
 	assert.Equal(t, "kept", got)
+	got, _ = h.get("left", "large", "")
+	assert.Equal(t, large, got)
 	assert.Equal(t, 1, countBlobs(t, h.dir))
 	entries, err := os.ReadDir(filepath.Join(h.dir, "tmp"))
 	require.NoError(t, err)
@@ -110,7 +114,11 @@ func TestCrash_KillNineKeepsAcknowledgedWrites(t *testing.T) {
 				default:
 				}
 				key := fmt.Sprintf("k%d", i%3) // several versions per key
-				body := strings.Repeat(fmt.Sprintf("w%d-i%d;", w, i), 50+i%200)
+				n := 50 + i%200                // inline in the index
+				if i%2 == 1 {
+					n = 3000 // a blob file
+				}
+				body := strings.Repeat(fmt.Sprintf("w%d-i%d;", w, i), n)
 				out, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("crash"), Key: aws.String(key), Body: bytes.NewReader([]byte(body))})
 				if err != nil {
 					continue // the kill landed mid-request: not acknowledged
@@ -121,8 +129,17 @@ func TestCrash_KillNineKeepsAcknowledgedWrites(t *testing.T) {
 			}
 		}(w)
 	}
-	time.Sleep(400 * time.Millisecond)
-	require.NoError(t, cmd.Process.Kill()) // SIGKILL
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		n := len(acks)
+		mu.Unlock()
+		if n >= 60 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.NoError(t, cmd.Process.Kill()) // SIGKILL, mid-write
 	_ = cmd.Wait()
 	close(stop)
 	wg.Wait()
@@ -144,6 +161,12 @@ func TestCrash_KillNineKeepsAcknowledgedWrites(t *testing.T) {
 		_, err := h.client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("crash"), Key: aws.String(v.Key), VersionId: aws.String(v.VersionID)})
 		require.NoError(t, err, "listed version %s@%s is readable", v.Key, v.VersionID)
 	}
-	assert.Equal(t, len(vs), countBlobs(t, dir), "no orphan blobs after reopening")
+	files := 0
+	for _, v := range vs {
+		if v.Size > inlineMax {
+			files++
+		}
+	}
+	assert.Equal(t, files, countBlobs(t, dir), "no orphan blob files after reopening")
 	t.Logf("%d acknowledged writes before kill -9, %d versions after restart", len(acks), len(vs))
 }

@@ -46,9 +46,9 @@ func (w *keyWalker) start(marker string, inclusive bool) {
 	}
 }
 
-// next returns the next key at or after the cursor, or the common prefix
-// it rolls up into (commonPrefix true; the cursor then skips the whole
-// prefix when advanced with skipPrefix). ok is false at the end.
+// current returns the key under the cursor, or the common prefix it rolls
+// up into (commonPrefix true; skipPrefix then moves past all of it). ok is
+// false past the last key with the prefix.
 func (w *keyWalker) current() (key string, commonPrefix bool, ok bool) {
 	if w.k == nil || !bytes.HasPrefix(w.k, []byte(w.prefix)) {
 		return "", false, false

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestObjects_PutGetHeadDelete(t *testing.T) {
@@ -306,4 +307,50 @@ func TestCopyObject(t *testing.T) {
 
 	_, err = h.client.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("x"), CopySource: aws.String("src/missing")})
 	assert.Equal(t, "NoSuchKey", apiCode(err))
+}
+
+// Small objects live in the index, larger ones in blob files: both paths
+// must behave the same, and leave nothing behind once deleted.
+func TestObjects_InlineAndFileStorageBehaveAlike(t *testing.T) {
+	h := newHarness(t, withBuckets(BucketConfig{Name: "sizes", Versioning: true}, BucketConfig{Name: "plain"}))
+	ctx := context.Background()
+	for _, size := range []int{0, 1, 1024, inlineMax, inlineMax + 1, 200 << 10} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			body := make([]byte, size)
+			for i := range body {
+				body[i] = byte('a' + i%26)
+			}
+			key := fmt.Sprintf("obj-%d", size)
+			v1 := aws.ToString(h.put("sizes", key, string(body)).VersionId)
+			v2 := aws.ToString(h.put("sizes", key, string(body)+"!").VersionId)
+			got, _ := h.get("sizes", key, v1)
+			require.Equal(t, string(body), got)
+			got, _ = h.get("sizes", key, "")
+			require.Equal(t, string(body)+"!", got)
+			if size > 10 {
+				r, err := h.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("sizes"), Key: aws.String(key), VersionId: aws.String(v1), Range: aws.String("bytes=3-9")})
+				require.NoError(t, err)
+				b, _ := io.ReadAll(r.Body)
+				r.Body.Close()
+				assert.Equal(t, string(body[3:10]), string(b))
+			}
+			_, err := h.client.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("plain"), Key: aws.String(key), CopySource: aws.String("sizes/" + key + "?versionId=" + v1)})
+			require.NoError(t, err)
+			got, _ = h.get("plain", key, "")
+			require.Equal(t, string(body), got)
+			h.put("plain", key, "replaced") // drops the copied content
+
+			for _, v := range []string{v1, v2} {
+				_, err := h.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("sizes"), Key: aws.String(key), VersionId: aws.String(v)})
+				require.NoError(t, err)
+			}
+			_, err = h.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("plain"), Key: aws.String(key)})
+			require.NoError(t, err)
+		})
+	}
+	assert.Equal(t, 0, countBlobs(t, h.dir), "no blob file left")
+	require.NoError(t, h.srv.store.db.View(func(tx *bolt.Tx) error {
+		assert.Equal(t, 0, tx.Bucket(bktInline).Stats().KeyN, "no inline content left")
+		return nil
+	}))
 }

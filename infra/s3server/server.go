@@ -4,6 +4,21 @@
 //
 // Addressing is path-style (http://host/bucket/key); mount Handler at the
 // root of its own listener, since signatures cover the path as sent.
+//
+// Supported: buckets (create, list, head, delete), objects (put, get with
+// ranges, head, delete, copy with source versionId and metadata directive,
+// conditional put), ListObjects v1/v2 with prefix, delimiter and
+// pagination, multi-delete, versioning (enabled, suspended, null versions,
+// delete markers, ListObjectVersions, get/head/delete by version ID),
+// multipart uploads (kept on disk), aws-chunked uploads (signed or not, with
+// trailing checksums), x-amz-checksum-* and x-amz-content-sha256 checks.
+//
+// Not supported: virtual-hosted addressing, browser POST-policy uploads,
+// UploadPartCopy, ACLs, tagging, policies, lifecycle, object lock and other
+// bucket configuration (answered 501 NotImplemented), SigV2 and SigV4a.
+// Stored checksums are not returned on GET. A multipart object's ETag is the
+// MD5 of the whole object rather than S3's "<md5-of-md5s>-<n>", and part
+// sizes are not checked against S3's 5 MiB minimum.
 package s3server
 
 import (
@@ -159,6 +174,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if s.closed.Load() {
 		writeS3Error(w, r, newS3Error(http.StatusServiceUnavailable, "ServiceUnavailable", "The server is shutting down."), id)
 		return
+	}
+	if r.Header.Get("Origin") != "" {
+		// As gofakes3 does for its own answers, so browsers can read ours.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 	}
 	isPreflight := r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
 	backend := &requestBackend{s: s.store, r: r, sourceIP: sourceIP(r), nullVersion: r.URL.Query().Get("versionId") == "null"}

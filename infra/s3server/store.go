@@ -26,16 +26,18 @@ import (
 //
 // Layout under Dir:
 //
-//	index.db        bbolt: buckets, version records, multipart uploads
-//	blobs/<id>      one immutable file per object version or uploaded part
+//	index.db        bbolt: buckets, version records, multipart uploads, and
+//	                the content of objects up to inlineMax bytes
+//	blobs/<id>      one immutable file per larger object version or part
 //	tmp/            files being written; emptied at start
 //
-// A write streams the body into tmp, fsyncs it, renames it into blobs and
-// fsyncs the directory, then commits the version record in one bbolt
-// transaction (which fsyncs too). Blobs a transaction makes unreachable are
-// removed after it commits. A crash can therefore leave only unreferenced
-// blobs behind, which New removes; an acknowledged write is never lost or
-// half-visible.
+// A small object is written with its version record in one bbolt
+// transaction. A larger one is streamed into tmp, fsynced, renamed into
+// blobs and the directory fsynced, before the transaction that commits its
+// record (bbolt fsyncs on commit). Blob files a transaction makes
+// unreachable are removed after it commits. A crash can therefore leave only
+// unreferenced blob files behind, which New removes; an acknowledged write
+// is never lost or half-visible.
 //
 // Inside index.db, each S3 bucket has a bbolt bucket "o:<name>" holding
 //
@@ -61,6 +63,7 @@ type store struct {
 var (
 	bktBuckets = []byte("buckets")
 	bktMeta    = []byte("meta")
+	bktInline  = []byte("inline")
 	bktVer     = []byte("ver")
 	bktMPU     = []byte("mpu")
 	keyUpload  = []byte("i")
@@ -77,12 +80,19 @@ type versionRecord struct {
 	VersionID    string            `json:"id,omitempty"` // "" is the null version
 	Seq          uint64            `json:"seq"`
 	DeleteMarker bool              `json:"dm,omitempty"`
-	Blob         string            `json:"blob,omitempty"`
+	Blob         string            `json:"blob,omitempty"` // file name, or key in bktInline
+	Inline       bool              `json:"inl,omitempty"`
 	Size         int64             `json:"size"`
 	MD5          []byte            `json:"md5,omitempty"`
 	Meta         map[string]string `json:"meta,omitempty"`
 	Modified     time.Time         `json:"mod"`
+
+	data []byte // inline content to store with the record
 }
+
+// inlineMax is the largest object kept inside index.db: one fsynced bbolt
+// commit is cheaper than creating, fsyncing and linking a file.
+const inlineMax = 16 << 10
 
 func (v *versionRecord) etag() string { return hex.EncodeToString(v.MD5) }
 
@@ -114,7 +124,7 @@ func openStore(dir string, now func() time.Time, emit func(Notification), log *s
 	}
 	s.db = db
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bktBuckets, bktMeta} {
+		for _, b := range [][]byte{bktBuckets, bktMeta, bktInline} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -155,7 +165,11 @@ func (s *store) removeOrphanBlobs() error {
 			if !bytes.HasPrefix(name, []byte("o:")) {
 				return nil
 			}
-			return walkBlobs(b, func(blob string) { used[blob] = true })
+			return walkBlobs(b, func(blob string, inline bool) {
+				if !inline {
+					used[blob] = true
+				}
+			})
 		})
 	})
 	if err != nil {
@@ -177,7 +191,7 @@ func (s *store) removeOrphanBlobs() error {
 }
 
 // walkBlobs calls fn for every blob referenced under an "o:" bucket.
-func walkBlobs(ob *bolt.Bucket, fn func(string)) error {
+func walkBlobs(ob *bolt.Bucket, fn func(name string, inline bool)) error {
 	if ver := ob.Bucket(bktVer); ver != nil {
 		err := ver.ForEachBucket(func(k []byte) error {
 			return ver.Bucket(k).ForEach(func(_, v []byte) error {
@@ -186,7 +200,7 @@ func walkBlobs(ob *bolt.Bucket, fn func(string)) error {
 					return err
 				}
 				if rec.Blob != "" {
-					fn(rec.Blob)
+					fn(rec.Blob, rec.Inline)
 				}
 				return nil
 			})
@@ -207,7 +221,7 @@ func walkBlobs(ob *bolt.Bucket, fn func(string)) error {
 					if err := json.Unmarshal(v, &p); err != nil {
 						return err
 					}
-					fn(p.Blob)
+					fn(p.Blob, false)
 					return nil
 				})
 			})
@@ -288,6 +302,28 @@ func getBucketRecord(tx *bolt.Tx, name string) (*bucketRecord, *bolt.Bucket, err
 }
 
 func nextSeq(tx *bolt.Tx) (uint64, error) { return tx.Bucket(bktMeta).NextSequence() }
+
+// discard releases the content of a version that tx drops: inline content
+// goes with the transaction; a blob file name is returned for removal once
+// the transaction has committed.
+func discard(tx *bolt.Tx, rec *versionRecord, garbage []string) ([]string, error) {
+	switch {
+	case rec.Blob == "":
+		return garbage, nil
+	case rec.Inline:
+		return garbage, tx.Bucket(bktInline).Delete([]byte(rec.Blob))
+	default:
+		return append(garbage, rec.Blob), nil
+	}
+}
+
+func inlineData(tx *bolt.Tx, rec *versionRecord) ([]byte, error) {
+	v := tx.Bucket(bktInline).Get([]byte(rec.Blob))
+	if v == nil {
+		return nil, fmt.Errorf("s3server: inline content %s is missing", rec.Blob)
+	}
+	return bytes.Clone(v), nil
+}
 
 // latest returns the newest version of a key (possibly a delete marker).
 func latest(vb *bolt.Bucket) (*versionRecord, error) {
@@ -379,6 +415,19 @@ func (s *store) writeBlob(r io.Reader) (name string, n int64, sum []byte, err er
 		return "", 0, nil, err
 	}
 	return name, n, h.Sum(nil), nil
+}
+
+// readSmall reads a body of known small size into memory.
+func readSmall(r io.Reader, size int64) ([]byte, error) {
+	src := &errReader{r: r}
+	data, err := io.ReadAll(io.LimitReader(src, size+1))
+	if err != nil {
+		return nil, readError(err)
+	}
+	if int64(len(data)) != size {
+		return nil, gofakes3.ErrIncompleteBody
+	}
+	return data, nil
 }
 
 // readError maps an error from reading a request body: S3 errors pass
@@ -507,8 +556,21 @@ func (s *store) deleteBucket(name string, force bool) error {
 		if k, _ := ob.Bucket(bktVer).Cursor().First(); k != nil && !force {
 			return gofakes3.ResourceError(gofakes3.ErrBucketNotEmpty, name)
 		}
-		if err := walkBlobs(ob, func(b string) { garbage = append(garbage, b) }); err != nil {
+		var inline []string
+		err = walkBlobs(ob, func(b string, isInline bool) {
+			if isInline {
+				inline = append(inline, b)
+			} else {
+				garbage = append(garbage, b)
+			}
+		})
+		if err != nil {
 			return err
+		}
+		for _, b := range inline {
+			if err := tx.Bucket(bktInline).Delete([]byte(b)); err != nil {
+				return err
+			}
 		}
 		if err := tx.DeleteBucket(objBucket(name)); err != nil {
 			return err
@@ -598,6 +660,18 @@ func (s *store) putObject(bucket, key string, meta map[string]string, r io.Reade
 	} else if !ok {
 		return nil, gofakes3.BucketNotFound(bucket)
 	}
+	if size >= 0 && size <= inlineMax {
+		data, err := readSmall(r, size)
+		if err != nil {
+			return nil, err
+		}
+		sum := md5.Sum(data)
+		rec := &versionRecord{Blob: newBlobName(), Inline: true, Size: size, MD5: sum[:], Meta: m, data: data}
+		if err := s.commitVersion(bucket, key, rec, cond, ev, nil); err != nil {
+			return nil, err
+		}
+		return rec, nil
+	}
 	blob, n, sum, err := s.writeBlob(r)
 	if err != nil {
 		return nil, err
@@ -648,6 +722,11 @@ func (s *store) commitVersion(bucket, key string, rec *versionRecord, cond *gofa
 			}
 			garbage = append(garbage, g...)
 		}
+		if rec.Inline {
+			if err := tx.Bucket(bktInline).Put([]byte(rec.Blob), rec.data); err != nil {
+				return err
+			}
+		}
 		vb, err := ver.CreateBucketIfNotExists([]byte(key))
 		if err != nil {
 			return err
@@ -668,8 +747,8 @@ func (s *store) commitVersion(bucket, key string, rec *versionRecord, cond *gofa
 				if err := vb.Delete(k); err != nil {
 					return err
 				}
-				if old.Blob != "" {
-					garbage = append(garbage, old.Blob)
+				if garbage, err = discard(tx, old, garbage); err != nil {
+					return err
 				}
 			}
 		}
@@ -706,14 +785,17 @@ func (s *store) getObject(bucket, key, versionID string, rng *gofakes3.ObjectRan
 			if err == nil && rec == nil {
 				err = gofakes3.KeyNotFound(key)
 			}
-			return err
-		}
-		_, rec, err = findVersion(vb, versionID)
-		if err == nil && rec == nil {
-			if vb == nil && versionID == "null" {
-				return gofakes3.KeyNotFound(key)
+		} else {
+			_, rec, err = findVersion(vb, versionID)
+			if err == nil && rec == nil {
+				if vb == nil && versionID == "null" {
+					return gofakes3.KeyNotFound(key)
+				}
+				return gofakes3.ErrNoSuchVersion
 			}
-			return gofakes3.ErrNoSuchVersion
+		}
+		if err == nil && withBody && rec.Inline && !rec.DeleteMarker {
+			rec.data, err = inlineData(tx, rec)
 		}
 		return err
 	})
@@ -743,6 +825,14 @@ func (s *store) getObject(bucket, key, versionID string, rng *gofakes3.ObjectRan
 		return nil, err
 	}
 	obj.Range = r
+	if rec.Inline {
+		data := rec.data
+		if r != nil {
+			data = data[r.Start : r.Start+r.Length]
+		}
+		obj.Contents = noopCloser{bytes.NewReader(data)}
+		return obj, nil
+	}
 	f, err := os.Open(s.blobPath(rec.Blob))
 	if err != nil {
 		return nil, fmt.Errorf("s3server: open blob of %s/%s: %w", bucket, key, err)
@@ -805,6 +895,12 @@ func (s *store) copyObject(srcBucket, srcKey, srcVersion, dstBucket, dstKey stri
 		if err != nil {
 			return err
 		}
+		if src.Inline {
+			return s.db.View(func(tx *bolt.Tx) error {
+				src.data, err = inlineData(tx, src)
+				return err
+			})
+		}
 		blob, err = s.linkBlob(src.Blob)
 		return err
 	}()
@@ -814,12 +910,19 @@ func (s *store) copyObject(srcBucket, srcKey, srcVersion, dstBucket, dstKey stri
 	if meta == nil {
 		meta = src.Meta
 	} else if meta, err = storedMeta(meta); err != nil {
-		s.removeBlobs([]string{blob})
+		if blob != "" {
+			s.removeBlobs([]string{blob})
+		}
 		return nil, nil, err
 	}
 	dst = &versionRecord{Blob: blob, Size: src.Size, MD5: src.MD5, Meta: meta}
+	if src.Inline {
+		dst.Blob, dst.Inline, dst.data = newBlobName(), true, src.data
+	}
 	if err := s.commitVersion(dstBucket, dstKey, dst, nil, ev, nil); err != nil {
-		s.removeBlobs([]string{blob})
+		if !dst.Inline {
+			s.removeBlobs([]string{blob})
+		}
 		return nil, nil, err
 	}
 	return dst, src, nil
@@ -858,8 +961,8 @@ func (s *store) deleteObject(bucket, key string, ev event) (gofakes3.ObjectDelet
 			if err := dropIfEmpty(ver, key); err != nil {
 				return err
 			}
-			if old.Blob != "" {
-				garbage = append(garbage, old.Blob)
+			if garbage, err = discard(tx, old, garbage); err != nil {
+				return err
 			}
 			note = &Notification{EventName: "ObjectRemoved:Delete", Sequencer: sequencer(seq)}
 			return nil
@@ -877,8 +980,8 @@ func (s *store) deleteObject(bucket, key string, ev event) (gofakes3.ObjectDelet
 				if err := vb.Delete(k); err != nil {
 					return err
 				}
-				if old.Blob != "" {
-					garbage = append(garbage, old.Blob)
+				if garbage, err = discard(tx, old, garbage); err != nil {
+					return err
 				}
 			}
 		}
@@ -935,8 +1038,8 @@ func (s *store) deleteVersion(bucket, key, versionID string, ev event) (gofakes3
 		if err := dropIfEmpty(ver, key); err != nil {
 			return err
 		}
-		if old.Blob != "" {
-			garbage = append(garbage, old.Blob)
+		if garbage, err = discard(tx, old, garbage); err != nil {
+			return err
 		}
 		res.VersionID, res.IsDeleteMarker = gofakes3.VersionID(versionID), old.DeleteMarker
 		note = &Notification{EventName: "ObjectRemoved:Delete", VersionID: old.VersionID, Sequencer: sequencer(seq)}

@@ -43,6 +43,7 @@ commands:
   fire FN.EVENT            fire a schedule of the running runner now (e.g. fire OffboardingFunction.Daily)
   deadletters              list failed asynchronous deliveries of the running runner
   deadletters replay ID    deliver a dead letter again
+  functions                list the template's functions (logical IDs)
   validate                 check the template and the functions' code agree
 `
 
@@ -136,6 +137,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return call(stdout, http.MethodPost, admin+"/deadletters/"+fs.Arg(1)+"/replay")
 		}
 		return errors.New("usage: lantau deadletters [replay ID]")
+	case "functions":
+		t, err := template.Load(*tmpl)
+		if err != nil {
+			return err
+		}
+		for _, f := range t.Functions {
+			fmt.Fprintln(stdout, f.LogicalID)
+		}
+		return nil
 	case "validate":
 		t, err := template.Load(*tmpl)
 		if err != nil {
