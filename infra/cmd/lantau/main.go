@@ -108,6 +108,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if running(admin) {
+			// `make run` holds the data directory: ask it to invoke.
+			return callBody(stdout, admin+"/functions/"+fs.Arg(0)+"/invoke", payload)
+		}
 		cfg.Addr, cfg.AWSAddr, cfg.NoSchedules = "127.0.0.1:0", "127.0.0.1:0", true
 		r, err := runner.New(ctx, cfg)
 		if err != nil {
@@ -168,8 +172,27 @@ func envOr(k, def string) string {
 	return def
 }
 
+// running says whether a runner answers on the admin address.
+func running(admin string) bool {
+	client := &http.Client{Timeout: 300 * time.Millisecond}
+	resp, err := client.Get(admin + "/wiring")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+func callBody(stdout io.Writer, url string, body []byte) error {
+	return do(stdout, http.MethodPost, url, bytes.NewReader(body))
+}
+
 func call(stdout io.Writer, method, url string) error {
-	req, err := http.NewRequest(method, url, nil)
+	return do(stdout, method, url, nil)
+}
+
+func do(stdout io.Writer, method, url string, body io.Reader) error {
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		return err
 	}
@@ -179,8 +202,8 @@ func call(stdout io.Writer, method, url string) error {
 		return fmt.Errorf("is `make run` running? %w", err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if err := prettyPrint(stdout, body); err != nil {
+	out, _ := io.ReadAll(resp.Body)
+	if err := prettyPrint(stdout, out); err != nil {
 		return err
 	}
 	if resp.StatusCode >= 300 {
