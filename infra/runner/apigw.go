@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -427,15 +426,16 @@ func isTextual(contentType string) bool {
 // is not a response object).
 func writeResponse(w http.ResponseWriter, out []byte, requestID string) int {
 	w.Header().Set("Apigw-Requestid", requestID)
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(out, &probe); err != nil || probe["statusCode"] == nil {
+	var resp gatewayResponse
+	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode == nil {
+		// Not a response object: API Gateway answers 200 with the output as JSON.
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(out)
 		return http.StatusOK
 	}
-	var resp events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode < 100 || resp.StatusCode > 599 {
+	status := *resp.StatusCode
+	if status < 100 || status > 599 {
 		gatewayError(w, http.StatusInternalServerError, "Internal Server Error")
 		return http.StatusInternalServerError
 	}
@@ -464,7 +464,18 @@ func writeResponse(w http.ResponseWriter, out []byte, requestID string) int {
 	if h.Get("Content-Type") == "" && len(body) > 0 {
 		h.Set("Content-Type", http.DetectContentType(body))
 	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, bytes.NewReader(body))
-	return resp.StatusCode
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	return status
+}
+
+// gatewayResponse is events.APIGatewayV2HTTPResponse with the status code
+// optional, so one decode tells a response object from other output.
+type gatewayResponse struct {
+	StatusCode        *int                `json:"statusCode"`
+	Headers           map[string]string   `json:"headers"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	Body              string              `json:"body"`
+	IsBase64Encoded   bool                `json:"isBase64Encoded"`
+	Cookies           []string            `json:"cookies"`
 }

@@ -1,12 +1,15 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -17,14 +20,66 @@ import (
 
 // Function is one template function, built by its constructor with its own
 // environment, ready to be invoked as Lambda would.
+//
+// Like Lambda, an instance of the handler serves one invocation at a time
+// (aws-lambda-go's handlers reuse their output buffers, so they are not
+// safe for concurrent calls): concurrent invocations get more instances,
+// each built by the function's constructor, up to a limit.
 type Function struct {
 	Spec    *template.Function
 	Name    string // the local function name (what AWS_LAMBDA_FUNCTION_NAME says)
 	ARN     string
 	Env     map[string]string
-	handler lambda.Handler
 	retries int // asynchronous retries after the first attempt (EventInvokeConfig.MaximumRetryAttempts)
 	log     *slog.Logger
+
+	build func(ctx context.Context) (lambda.Handler, error)
+	idle  chan lambda.Handler // instances waiting for work
+	slots chan struct{}       // one token per instance that may still be built
+}
+
+// maxInstances bounds a function's concurrency (Lambda's reserved concurrency).
+const maxInstances = 64
+
+func newInstancePool(f *Function, first lambda.Handler, limit int) {
+	f.idle = make(chan lambda.Handler, limit)
+	f.slots = make(chan struct{}, limit)
+	for range limit - 1 {
+		f.slots <- struct{}{}
+	}
+	f.idle <- first
+}
+
+// acquire returns an idle instance, builds a new one if the limit allows,
+// or waits for one to be released.
+func (f *Function) acquire(ctx context.Context) (lambda.Handler, error) {
+	select {
+	case h := <-f.idle:
+		return h, nil
+	default:
+	}
+	select {
+	case h := <-f.idle:
+		return h, nil
+	case <-f.slots:
+		h, err := f.build(ctx)
+		if err != nil {
+			f.slots <- struct{}{}
+			return nil, &FunctionError{Message: err.Error(), Type: "Runtime.InitError"}
+		}
+		return h, nil
+	case <-ctx.Done():
+		return nil, &FunctionError{Message: "no instance became free: " + ctx.Err().Error(), Type: "TooManyRequestsException"}
+	}
+}
+
+// release gives an instance back; a crashed one is dropped, freeing its slot.
+func (f *Function) release(h lambda.Handler, crashed bool) {
+	if crashed {
+		f.slots <- struct{}{}
+		return
+	}
+	f.idle <- h
 }
 
 // FunctionError is what Lambda reports when a handler returns an error or panics.
@@ -51,7 +106,7 @@ func (f *Function) Invoke(ctx context.Context, requestID string, payload []byte)
 		AwsRequestID:       requestID,
 		InvokedFunctionArn: f.ARN,
 	})
-	ctx = context.WithValue(ctx, "x-amzn-trace-id", "Root=1-"+fmt.Sprintf("%08x", time.Now().Unix())+"-"+requestID[:24]) //nolint:staticcheck // the key aws-lambda-go uses
+	ctx = context.WithValue(ctx, "x-amzn-trace-id", "Root=1-"+strconv.FormatInt(time.Now().Unix(), 16)+"-"+requestID[:24]) //nolint:staticcheck // the key aws-lambda-go uses
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
@@ -61,7 +116,15 @@ func (f *Function) Invoke(ctx context.Context, requestID string, payload []byte)
 		}
 		f.log.Debug("invoked", "request_id", requestID, "duration_ms", float64(time.Since(start).Microseconds())/1000, "error", err != nil)
 	}()
-	out, err = f.handler.Invoke(ctx, payload)
+	h, err := f.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	crashed := true
+	defer func() { f.release(h, crashed) }()
+	out, err = h.Invoke(ctx, payload)
+	crashed = false
+	out = bytes.Clone(out) // the instance may reuse its buffer once released
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
 			return nil, &FunctionError{Message: fmt.Sprintf("Task timed out after %.2f seconds", f.Spec.Timeout.Seconds()), Type: "Sandbox.Timedout"}
@@ -92,7 +155,17 @@ func newID() string {
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:16])
+	return string(out[:])
 }
 
 func mustJSON(v any) []byte {

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/lantau-hq/lantau/infra/template"
 	"github.com/lantau-hq/lantau/shared/function"
 )
@@ -255,15 +257,32 @@ func (r *Runner) buildFunction(ctx context.Context, spec *template.Function) (*F
 			retries = n
 		}
 	}
-	h, err := r.cfg.Constructors[spec.Name](ctx, function.MapEnv(env))
+	ctor := r.cfg.Constructors[spec.Name]
+	getenv := function.MapEnv(env)
+	h, err := ctor(ctx, getenv)
 	if err != nil {
 		return nil, fmt.Errorf("%s: constructor failed: %w", spec.LogicalID, err)
 	}
-	return &Function{
-		Spec: spec, Name: name, Env: env, handler: h, retries: retries,
-		ARN: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.cfg.Region, AccountID, name),
-		log: r.log.With("function", spec.LogicalID),
-	}, nil
+	fn := &Function{
+		Spec: spec, Name: name, Env: env, retries: retries,
+		ARN:   fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.cfg.Region, AccountID, name),
+		log:   r.log.With("function", spec.LogicalID),
+		build: func(ctx context.Context) (lambda.Handler, error) { return ctor(ctx, getenv) },
+	}
+	limit := maxInstances
+	if v, ok := spec.Properties["ReservedConcurrentExecutions"]; ok {
+		s, err := r.res.String(v, spec.LogicalID, "ReservedConcurrentExecutions")
+		if err != nil {
+			return nil, err
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return nil, &template.Error{Resource: spec.LogicalID, Property: "ReservedConcurrentExecutions", Reason: "the runner needs a whole number of at least 1"}
+		}
+		limit = min(n, maxInstances)
+	}
+	newInstancePool(fn, h, limit)
+	return fn, nil
 }
 
 // Start serves the HTTP API and the AWS endpoint and starts the schedules.

@@ -5,6 +5,7 @@ package function
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 )
@@ -42,9 +44,28 @@ func Main(build Constructor) {
 	lambda.StartWithOptions(h, lambda.WithContext(ctx))
 }
 
-// HTTP serves a net/http handler as an API Gateway HTTP API (payload 2.0) function.
+// HTTP serves a net/http handler as an API Gateway HTTP API (payload 2.0)
+// function, through aws-lambda-go-api-proxy.
 func HTTP(h http.Handler) lambda.Handler {
-	return lambda.NewHandler(httpadapter.NewV2(h).ProxyWithContext)
+	return httpFunction{adapter: httpadapter.NewV2(h)}
+}
+
+// httpFunction decodes the event and encodes the answer itself: one JSON
+// pass each way, no reflection, and a fresh output buffer per call.
+type httpFunction struct {
+	adapter *httpadapter.HandlerAdapterV2
+}
+
+func (f httpFunction) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(payload, &req); err != nil {
+		return nil, fmt.Errorf("not an API Gateway HTTP API event: %w", err)
+	}
+	resp, err := f.adapter.ProxyWithContext(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(resp)
 }
 
 // Base is the configuration every function shares.

@@ -1,0 +1,63 @@
+// Command bench measures what Lantau promises about running locally and on
+// Lambda: the runner's per-request overhead over a plain net/http server,
+// cold starts of the real binaries under the Lambda Runtime Interface
+// Emulator against a hello-world aws-lambda-go function, and the size of
+// each deployed binary. `make bench` runs it; it prints a report, writes it
+// to .lantau/bench.json and marks each target PASS or FAIL.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/lantau-hq/lantau/infra/lambdatest"
+	"github.com/lantau-hq/lantau/infra/template"
+)
+
+// budget bounds the whole run, builds included.
+const budget = 4 * time.Minute
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	root, err := lambdatest.RepoRoot()
+	if err != nil {
+		return err
+	}
+	tmpl, err := template.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return err
+	}
+	workDir, err := os.MkdirTemp("", "lantau-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(workDir)
+
+	rep := newReport()
+	if rep.Overhead, err = measureOverhead(ctx, tmpl.Path, filepath.Join(workDir, "runner")); err != nil {
+		return fmt.Errorf("runner overhead: %w", err)
+	}
+	if rep.ColdStart, err = measureColdStarts(ctx, root, tmpl, workDir); err != nil {
+		return fmt.Errorf("cold start: %w", err)
+	}
+	if rep.Sizes, err = measureSizes(ctx, tmpl, workDir); err != nil {
+		return fmt.Errorf("binary size: %w", err)
+	}
+	rep.judge()
+	rep.print(os.Stdout)
+	return rep.save(filepath.Join(root, ".lantau", "bench.json"))
+}
