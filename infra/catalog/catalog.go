@@ -4,6 +4,7 @@
 package catalog
 
 import (
+	"github.com/lantau-hq/lantau/shared/audit/auditfn"
 	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/health"
 )
@@ -11,6 +12,8 @@ import (
 // Constructors maps functions/<name> to the constructor its main calls.
 func Constructors() map[string]function.Constructor {
 	return map[string]function.Constructor{
-		"health": health.New,
+		"health":   health.New,
+		"audit":    auditfn.NewConsumer,
+		"auditapi": auditfn.NewAPI,
 	}
 }

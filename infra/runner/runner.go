@@ -243,6 +243,7 @@ func (r *Runner) buildFunction(ctx context.Context, spec *template.Function) (*F
 	env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = r.AWSEndpoint()
 	env["LANTAU_LOCAL"] = "1"
 	env["LANTAU_DATA_DIR"] = r.cfg.DataDir
+	env["LANTAU_TABLE_PATH"] = r.dataPath("table.db")
 	retries := 2
 	if eic, ok := spec.Properties["EventInvokeConfig"].(map[string]any); ok {
 		if v, ok := eic["MaximumRetryAttempts"]; ok {

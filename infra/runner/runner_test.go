@@ -3,17 +3,13 @@ package runner
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -36,6 +32,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lantau-hq/lantau/infra/catalog"
+	"github.com/lantau-hq/lantau/infra/lambdatest"
 	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/httpapi"
 )
@@ -160,7 +157,7 @@ type fixture struct {
 	r       *Runner
 	rec     *recorder
 	cfg     Config
-	issuer  *testIssuer
+	issuer  *lambdatest.Issuer
 	clock   *atomic.Int64 // offset added to time.Now, in ns
 	s3      *s3.Client
 	bridge  *eventbridge.Client
@@ -183,7 +180,7 @@ func start(t *testing.T, dataDir string) *fixture {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	f := &fixture{rec: &recorder{calls: map[string][]json.RawMessage{}}, issuer: newTestIssuer(t), clock: &atomic.Int64{}}
+	f := &fixture{rec: &recorder{calls: map[string][]json.RawMessage{}}, issuer: lambdatest.NewIssuer(t), clock: &atomic.Int64{}}
 	f.cfg = Config{
 		Template:     probeTemplate(t),
 		Constructors: constructors(f.rec),
@@ -351,49 +348,6 @@ func getJSON(t *testing.T, url string, v any) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
 }
 
-// testIssuer serves an OpenID discovery document and a JWKS on 127.0.0.1.
-type testIssuer struct {
-	*httptest.Server
-	key *rsa.PrivateKey
-}
-
-func newTestIssuer(t *testing.T) *testIssuer {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	iss := &testIssuer{key: key}
-	mux := http.NewServeMux()
-	iss.Server = httptest.NewServer(mux)
-	t.Cleanup(iss.Close)
-	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": iss.URL, "jwks_uri": iss.URL + "/jwks"})
-	})
-	mux.HandleFunc("/jwks", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
-			"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256",
-			"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
-			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()),
-		}}})
-	})
-	return iss
-}
-
-func (i *testIssuer) token(t *testing.T, edit func(jwt.MapClaims)) string {
-	t.Helper()
-	claims := jwt.MapClaims{
-		"iss": i.URL, "aud": "lantau-api", "sub": "u-1", "tenant": "t-acme",
-		"roles": []string{"employee"}, "exp": time.Now().Add(10 * time.Minute).Unix(), "iat": time.Now().Add(-time.Minute).Unix(),
-	}
-	if edit != nil {
-		edit(claims)
-	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
-	tok.Header["kid"] = "k1"
-	s, err := tok.SignedString(i.key)
-	require.NoError(t, err)
-	return s
-}
-
 func noneToken(claims jwt.MapClaims) string {
 	h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT","kid":"k1"}`))
 	p, _ := json.Marshal(claims)
@@ -421,16 +375,16 @@ func do(t *testing.T, method, url, token, contentType, body string) (*http.Respo
 func TestJWTAuthorizer_OnlyAValidTokenReachesTheFunction(t *testing.T) {
 	f := start(t, "")
 	url := f.r.APIEndpoint() + "/v1/probe/items/42"
-	valid := f.issuer.token(t, nil)
+	valid := f.issuer.Token(t, nil)
 	cases := []struct {
 		name   string
 		token  string
 		status int
 	}{
 		{"valid", valid, http.StatusCreated},
-		{"expired", f.issuer.token(t, func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Minute).Unix() }), http.StatusUnauthorized},
-		{"wrong audience", f.issuer.token(t, func(c jwt.MapClaims) { c["aud"] = "someone-else" }), http.StatusUnauthorized},
-		{"wrong issuer", f.issuer.token(t, func(c jwt.MapClaims) { c["iss"] = "https://evil.example" }), http.StatusUnauthorized},
+		{"expired", f.issuer.Token(t, func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Minute).Unix() }), http.StatusUnauthorized},
+		{"wrong audience", f.issuer.Token(t, func(c jwt.MapClaims) { c["aud"] = "someone-else" }), http.StatusUnauthorized},
+		{"wrong issuer", f.issuer.Token(t, func(c jwt.MapClaims) { c["iss"] = "https://evil.example" }), http.StatusUnauthorized},
 		{"alg none", noneToken(jwt.MapClaims{"iss": f.issuer.URL, "aud": "lantau-api", "sub": "u-1", "exp": time.Now().Add(time.Hour).Unix()}), http.StatusUnauthorized},
 		{"tampered", valid[:len(valid)-4] + "AAAA", http.StatusUnauthorized},
 		{"missing", "", http.StatusUnauthorized},
@@ -463,9 +417,9 @@ func TestJWTAuthorizer_OnlyAValidTokenReachesTheFunction(t *testing.T) {
 func TestJWTAuthorizer_RouteScopes(t *testing.T) {
 	f := start(t, "")
 	url := f.r.APIEndpoint() + "/v1/probe/admin"
-	resp, _ := do(t, http.MethodGet, url, f.issuer.token(t, nil), "", "")
+	resp, _ := do(t, http.MethodGet, url, f.issuer.Token(t, nil), "", "")
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
-	resp, body := do(t, http.MethodGet, url, f.issuer.token(t, func(c jwt.MapClaims) { c["scope"] = "openid lantau/admin" }), "", "")
+	resp, body := do(t, http.MethodGet, url, f.issuer.Token(t, func(c jwt.MapClaims) { c["scope"] = "openid lantau/admin" }), "", "")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "admin", string(body))
 }
@@ -473,7 +427,7 @@ func TestJWTAuthorizer_RouteScopes(t *testing.T) {
 func TestHTTPAPI_RequestsAndResponses(t *testing.T) {
 	f := start(t, "")
 	api := f.r.APIEndpoint()
-	token := f.issuer.token(t, nil)
+	token := f.issuer.Token(t, nil)
 
 	t.Run("malformed JSON body is a 400 problem, not a 500", func(t *testing.T) {
 		resp, body := do(t, http.MethodPost, api+"/v1/probe/items/1", token, "application/json", `{"name": `)
@@ -603,4 +557,37 @@ func TestCheckConstructors_TemplateAndCodeMustAgree(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ProbeOrFunction: no constructor for functions/probeor")
 	assert.Contains(t, err.Error(), "functions/ghost: has a constructor but no function in the template")
+}
+
+func TestHTTPAPI_ConcurrentRequestsEachGetTheirOwnAnswer(t *testing.T) {
+	f := start(t, "")
+	token := f.issuer.Token(t, nil)
+	const n = 100
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprint(i)
+			req, _ := http.NewRequest(http.MethodPost, f.r.APIEndpoint()+"/v1/probe/items/"+id, strings.NewReader(`{"name":"n`+id+`"}`))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			var got map[string]string
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || got["id"] != id || got["name"] != "n"+id {
+				errs <- fmt.Sprintf("request %s got %v (%v)", id, got, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }

@@ -60,7 +60,9 @@ var functionGlobals = set("Handler", "Runtime", "CodeUri", "Description", "Memor
 
 var httpAuthKeys = set("Authorizer", "AuthorizationScopes")
 
-// policyTemplates are the SAM policy templates Lantau uses, with their parameters.
+// policyTemplates are the SAM policy templates Lantau uses, with their
+// parameters (all required). AWS managed policies such as
+// AWSXrayWriteOnlyAccess are not templates: they are listed by name.
 var policyTemplates = map[string]map[string]bool{
 	"DynamoDBCrudPolicy":          set("TableName"),
 	"DynamoDBReadPolicy":          set("TableName"),
@@ -74,5 +76,7 @@ var policyTemplates = map[string]map[string]bool{
 	"KMSDecryptPolicy":            set("KeyId"),
 	"SESCrudPolicy":               set("IdentityName"),
 	"TextractDetectAnalyzePolicy": set(),
-	"AWSXrayWriteOnlyAccess":      set(),
 }
+
+// httpMethods are the methods an HttpApi event may route (SAM accepts any case).
+var httpMethods = set("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD")

@@ -9,13 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Template is a parsed, validated SAM template.
@@ -29,12 +30,18 @@ type Template struct {
 	Outputs    map[string]any
 }
 
-// Parameter is one entry of the template's Parameters section.
+// Parameter is one entry of the template's Parameters section. Its
+// constraints are checked against the Default when the template is read and
+// against overrides when a Resolver is made.
 type Parameter struct {
-	Type          string
-	Default       any
-	AllowedValues []any
-	Description   string
+	Type                  string // String, Number or CommaDelimitedList
+	Default               any    // nil when the parameter has none
+	AllowedValues         []any
+	AllowedPattern        string // a regular expression the whole value must match
+	MinLength, MaxLength  *int
+	MinValue, MaxValue    *float64
+	ConstraintDescription string
+	Description           string
 }
 
 // Resource is one entry of the Resources section.
@@ -43,7 +50,8 @@ type Resource struct {
 	Type       string
 	Properties map[string]any
 	Metadata   map[string]any
-	Condition  string
+	Condition  string   // name of the condition that decides whether it exists
+	DependsOn  []string // logical IDs
 }
 
 // Function is an AWS::Serverless::Function with Globals merged in.
@@ -113,11 +121,7 @@ var topLevelKeys = set("AWSTemplateFormatVersion", "Transform", "Description", "
 
 // Parse reads and validates template YAML.
 func Parse(data []byte) (*Template, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &Error{Reason: "not valid YAML: " + err.Error()}
-	}
-	raw, err := decodeNode(&root)
+	raw, err := decodeYAML(data)
 	if err != nil {
 		return nil, &Error{Reason: err.Error()}
 	}
@@ -144,6 +148,9 @@ func Parse(data []byte) (*Template, error) {
 		return nil, err
 	}
 	if t.Outputs, err = optionalMap(doc, "Outputs"); err != nil {
+		return nil, err
+	}
+	if err := checkOutputs(t.Outputs); err != nil {
 		return nil, err
 	}
 	if err := t.readParameters(doc); err != nil {
@@ -174,7 +181,7 @@ func Parse(data []byte) (*Template, error) {
 			t.Functions = append(t.Functions, fn)
 		}
 	}
-	if err := t.checkReferences(doc); err != nil {
+	if err := t.checkReferences(); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -187,6 +194,9 @@ func (t *Template) readParameters(doc map[string]any) error {
 	}
 	allowed := set("Type", "Default", "AllowedValues", "Description", "NoEcho", "MinLength", "MaxLength", "AllowedPattern", "MinValue", "MaxValue", "ConstraintDescription")
 	for _, name := range sortedKeys(params) {
+		if !isLogicalID(name) {
+			return &Error{Resource: "Parameters", Property: name, Reason: "a parameter name must be ASCII letters and digits"}
+		}
 		m, ok := params[name].(map[string]any)
 		if !ok {
 			return &Error{Resource: "Parameters", Property: name, Reason: "must be a mapping"}
@@ -196,22 +206,150 @@ func (t *Template) readParameters(doc map[string]any) error {
 				return &Error{Resource: "Parameters", Property: name + "." + k, Reason: "unknown parameter property"}
 			}
 		}
-		p := Parameter{Default: m["Default"]}
-		p.Type, _ = m["Type"].(string)
-		switch p.Type {
-		case "String", "Number", "CommaDelimitedList":
-		default:
-			return &Error{Resource: "Parameters", Property: name + ".Type", Reason: fmt.Sprintf("unsupported parameter type %q", p.Type)}
-		}
-		p.Description, _ = m["Description"].(string)
-		if av, ok := m["AllowedValues"]; ok {
-			if p.AllowedValues, ok = av.([]any); !ok {
-				return &Error{Resource: "Parameters", Property: name + ".AllowedValues", Reason: "must be a list"}
-			}
+		p, err := readParameter(name, m)
+		if err != nil {
+			return err
 		}
 		t.Parameters[name] = p
 	}
 	return nil
+}
+
+func readParameter(name string, m map[string]any) (Parameter, error) {
+	bad := func(prop, reason string) error {
+		return &Error{Resource: "Parameters", Property: name + "." + prop, Reason: reason}
+	}
+	p := Parameter{Default: m["Default"]}
+	p.Type, _ = m["Type"].(string)
+	switch p.Type {
+	case "String", "Number", "CommaDelimitedList":
+	default:
+		return p, bad("Type", fmt.Sprintf("unsupported parameter type %q", p.Type))
+	}
+	p.Description, _ = m["Description"].(string)
+	p.ConstraintDescription, _ = m["ConstraintDescription"].(string)
+	if av, ok := m["AllowedValues"]; ok {
+		if p.AllowedValues, ok = av.([]any); !ok {
+			return p, bad("AllowedValues", "must be a list")
+		}
+		for _, v := range p.AllowedValues {
+			if !isScalar(v) {
+				return p, bad("AllowedValues", "must be a list of single values")
+			}
+		}
+	}
+	if v, ok := m["AllowedPattern"]; ok {
+		s, ok := v.(string)
+		if !ok {
+			return p, bad("AllowedPattern", "must be a string")
+		}
+		if _, err := regexp.Compile(`^(?:` + s + `)$`); err != nil {
+			return p, bad("AllowedPattern", "not a regular expression Go can read: "+err.Error())
+		}
+		p.AllowedPattern = s
+	}
+	for _, c := range []struct {
+		key string
+		dst **int
+	}{{"MinLength", &p.MinLength}, {"MaxLength", &p.MaxLength}} {
+		if v, ok := m[c.key]; ok {
+			n, ok := v.(int64)
+			if !ok || n < 0 || n > 1<<31 {
+				return p, bad(c.key, "must be a whole number")
+			}
+			i := int(n)
+			*c.dst = &i
+		}
+	}
+	for _, c := range []struct {
+		key string
+		dst **float64
+	}{{"MinValue", &p.MinValue}, {"MaxValue", &p.MaxValue}} {
+		if v, ok := m[c.key]; ok {
+			f, ok := toFloat(v)
+			if !ok {
+				return p, bad(c.key, "must be a number")
+			}
+			*c.dst = &f
+		}
+	}
+	if p.Default != nil {
+		if !isScalar(p.Default) {
+			return p, bad("Default", "must be a single value (a CommaDelimitedList default is one comma-separated string)")
+		}
+		if err := p.check(scalarString(p.Default)); err != nil {
+			return p, bad("Default", err.Error())
+		}
+	}
+	return p, nil
+}
+
+// check reports whether value satisfies the parameter's type and constraints,
+// as CloudFormation checks a parameter value before it creates a stack.
+func (p Parameter) check(value string) error {
+	values := []string{value}
+	if p.Type == "CommaDelimitedList" {
+		values = splitList(value)
+	}
+	for _, v := range values {
+		if err := p.checkOne(v); err != nil {
+			if p.ConstraintDescription != "" {
+				return fmt.Errorf("%w (%s)", err, p.ConstraintDescription)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (p Parameter) checkOne(v string) error {
+	if len(p.AllowedValues) > 0 && !slices.ContainsFunc(p.AllowedValues, func(a any) bool { return scalarString(a) == v }) {
+		allowed := make([]string, len(p.AllowedValues))
+		for i, a := range p.AllowedValues {
+			allowed[i] = scalarString(a)
+		}
+		return fmt.Errorf("%q is not one of the allowed values (%s)", v, strings.Join(allowed, ", "))
+	}
+	if p.Type == "Number" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("%q is not a number", v)
+		}
+		if p.MinValue != nil && f < *p.MinValue {
+			return fmt.Errorf("%s is less than MinValue %v", v, *p.MinValue)
+		}
+		if p.MaxValue != nil && f > *p.MaxValue {
+			return fmt.Errorf("%s is more than MaxValue %v", v, *p.MaxValue)
+		}
+		return nil
+	}
+	n := len([]rune(v))
+	if p.MinLength != nil && n < *p.MinLength {
+		return fmt.Errorf("%q is shorter than MinLength %d", v, *p.MinLength)
+	}
+	if p.MaxLength != nil && n > *p.MaxLength {
+		return fmt.Errorf("%q is longer than MaxLength %d", v, *p.MaxLength)
+	}
+	if p.AllowedPattern != "" {
+		re, err := regexp.Compile(`^(?:` + p.AllowedPattern + `)$`)
+		if err != nil {
+			return fmt.Errorf("AllowedPattern %s is not a regular expression Go can read: %w", p.AllowedPattern, err)
+		}
+		if !re.MatchString(v) {
+			return fmt.Errorf("%q does not match AllowedPattern %s", v, p.AllowedPattern)
+		}
+	}
+	return nil
+}
+
+// splitList splits a CommaDelimitedList value; CloudFormation trims spaces
+// around each member.
+func splitList(s string) []string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
+	}
+	return parts
 }
 
 func readGlobals(doc map[string]any) (map[string]any, error) {
@@ -241,6 +379,9 @@ func readResource(id string, v any) (*Resource, error) {
 	if !ok {
 		return nil, &Error{Resource: id, Reason: "must be a mapping"}
 	}
+	if !isLogicalID(id) {
+		return nil, &Error{Resource: id, Reason: "a logical ID must be ASCII letters and digits"}
+	}
 	for _, k := range sortedKeys(m) {
 		if !resourceKeys[k] {
 			return nil, &Error{Resource: id, Property: k, Reason: "unknown resource attribute"}
@@ -268,7 +409,24 @@ func readResource(id string, v any) (*Resource, error) {
 			return nil, &Error{Resource: id, Property: "Metadata", Reason: "must be a mapping"}
 		}
 	}
-	r.Condition, _ = m["Condition"].(string)
+	if c, ok := m["Condition"]; ok {
+		if r.Condition, ok = c.(string); !ok || r.Condition == "" {
+			return nil, &Error{Resource: id, Property: "Condition", Reason: "must name a condition"}
+		}
+	}
+	if d, ok := m["DependsOn"]; ok {
+		list, isList := d.([]any)
+		if !isList {
+			list = []any{d}
+		}
+		for _, e := range list {
+			s, ok := e.(string)
+			if !ok || s == "" {
+				return nil, &Error{Resource: id, Property: "DependsOn", Reason: "must be a logical ID or a list of them"}
+			}
+			r.DependsOn = append(r.DependsOn, s)
+		}
+	}
 	return r, nil
 }
 
@@ -278,12 +436,7 @@ func readFunction(r *Resource, globals map[string]any) (*Function, error) {
 	if !ok || base == "" {
 		return nil, &Error{Resource: id, Reason: "a function's logical ID must end in Function (HealthFunction is built from functions/health)"}
 	}
-	for _, c := range base {
-		if c > unicode.MaxASCII || !(unicode.IsLetter(c) || unicode.IsDigit(c)) {
-			return nil, &Error{Resource: id, Reason: "a function's logical ID must be ASCII letters and digits"}
-		}
-	}
-	fn := &Function{LogicalID: id, Name: strings.ToLower(base), Properties: mergeGlobals(globals, r.Properties)}
+	fn := &Function{LogicalID: id, Name: strings.ToLower(base), Properties: mergeMaps(globals, r.Properties)}
 	if bm, _ := r.Metadata["BuildMethod"].(string); bm != "makefile" {
 		return nil, &Error{Resource: id, Property: "Metadata.BuildMethod", Reason: "must be makefile (one go.mod, built by the top-level Makefile)"}
 	}
@@ -337,26 +490,58 @@ func readFunction(r *Resource, globals map[string]any) (*Function, error) {
 	return fn, nil
 }
 
-// mergeGlobals applies SAM's Globals rules: the function's own value wins;
-// maps (Environment.Variables, Tags) are merged key by key.
-func mergeGlobals(globals, props map[string]any) map[string]any {
-	out := maps.Clone(props)
-	if out == nil {
-		out = map[string]any{}
+// mergeGlobals applies SAM's Globals rules (samtranslator's GlobalProperties):
+// maps (Environment.Variables, Tags) are merged key by key, recursively;
+// lists are concatenated, Globals' entries first; for anything else, or when
+// the two kinds differ, the function's own value wins. An intrinsic function
+// counts as a single value. The result shares nothing with its inputs, so
+// functions never see each other's changes.
+func mergeGlobals(global, local any) any {
+	gm, gIsMap := global.(map[string]any)
+	lm, lIsMap := local.(map[string]any)
+	if gIsMap && lIsMap && !isIntrinsic(gm) && !isIntrinsic(lm) {
+		return mergeMaps(gm, lm)
 	}
-	for k, gv := range globals {
-		fv, ok := out[k]
-		if !ok {
-			out[k] = gv
-			continue
-		}
-		gm, gok := gv.(map[string]any)
-		fm, fok := fv.(map[string]any)
-		if gok && fok && !isIntrinsic(gm) && !isIntrinsic(fm) {
-			out[k] = mergeGlobals(gm, fm)
+	gl, gIsList := global.([]any)
+	ll, lIsList := local.([]any)
+	if gIsList && lIsList {
+		return append(deepCopy(gl).([]any), deepCopy(ll).([]any)...)
+	}
+	return deepCopy(local)
+}
+
+// mergeMaps merges the maps key by key; local's keys win, by mergeGlobals' rules.
+func mergeMaps(global, local map[string]any) map[string]any {
+	out := make(map[string]any, len(global)+len(local))
+	for k, gv := range global {
+		out[k] = deepCopy(gv)
+	}
+	for k, lv := range local {
+		if gv, ok := global[k]; ok {
+			out[k] = mergeGlobals(gv, lv)
+		} else {
+			out[k] = deepCopy(lv)
 		}
 	}
 	return out
+}
+
+func deepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
 }
 
 func readEvent(fn *Function, name string, v any) (*Event, error) {
@@ -377,9 +562,13 @@ func readEvent(fn *Function, name string, v any) (*Event, error) {
 	if !ok {
 		return nil, &Error{Resource: id, Property: where + ".Type", Reason: fmt.Sprintf("unsupported event type %q", ev.Type)}
 	}
-	ev.Properties, _ = m["Properties"].(map[string]any)
-	if ev.Properties == nil {
+	switch p := m["Properties"].(type) {
+	case nil:
 		ev.Properties = map[string]any{}
+	case map[string]any:
+		ev.Properties = p
+	default:
+		return nil, &Error{Resource: id, Property: where + ".Properties", Reason: "must be a mapping"}
 	}
 	for _, k := range sortedKeys(ev.Properties) {
 		if !schema[k] {
@@ -393,7 +582,13 @@ func readEvent(fn *Function, name string, v any) (*Event, error) {
 	case "HttpApi":
 		method, _ := ev.Properties["Method"].(string)
 		path, _ := ev.Properties["Path"].(string)
-		if method == "" || path == "" {
+		if method == "" {
+			return nil, bad("Method", "an HttpApi event needs Method and Path (use ANY and /{proxy+} for a catch-all)")
+		}
+		if !httpMethods[strings.ToUpper(method)] {
+			return nil, bad("Method", fmt.Sprintf("unsupported HTTP method %q", method))
+		}
+		if path == "" {
 			return nil, bad("Path", "an HttpApi event needs Method and Path (use ANY and /{proxy+} for a catch-all)")
 		}
 		if !strings.HasPrefix(path, "/") {
@@ -415,8 +610,15 @@ func readEvent(fn *Function, name string, v any) (*Event, error) {
 			return nil, bad("Pattern", "an EventBridgeRule event needs a Pattern mapping")
 		}
 	case "S3":
-		if ev.Properties["Bucket"] == nil || ev.Properties["Events"] == nil {
+		if ev.Properties["Bucket"] == nil {
 			return nil, bad("Bucket", "an S3 event needs Bucket and Events")
+		}
+		if ev.Properties["Events"] == nil {
+			return nil, bad("Events", "an S3 event needs Bucket and Events")
+		}
+	case "SQS":
+		if ev.Properties["Queue"] == nil {
+			return nil, bad("Queue", "an SQS event needs a Queue")
 		}
 	case "Schedule":
 		if ev.Properties["Schedule"] == nil {
@@ -455,15 +657,48 @@ func checkPolicies(id string, v any) error {
 				if !ok {
 					return &Error{Resource: id, Property: where, Reason: fmt.Sprintf("unknown SAM policy template %q", name)}
 				}
-				pm, _ := params.(map[string]any)
+				pm, ok := params.(map[string]any)
+				if !ok && params != nil {
+					return &Error{Resource: id, Property: where + "." + name, Reason: "a policy template's parameters must be a mapping ({} when it has none)"}
+				}
 				for _, k := range sortedKeys(pm) {
 					if !allowed[k] {
 						return &Error{Resource: id, Property: where + "." + name + "." + k, Reason: "unknown policy template parameter"}
 					}
 				}
+				for _, k := range sortedKeys(allowed) {
+					if _, ok := pm[k]; !ok {
+						return &Error{Resource: id, Property: where + "." + name + "." + k, Reason: "missing policy template parameter"}
+					}
+				}
 			}
 		default:
 			return &Error{Resource: id, Property: where, Reason: "must be a policy name or a policy template"}
+		}
+	}
+	return nil
+}
+
+var outputKeys = set("Value", "Description", "Export", "Condition")
+
+func checkOutputs(outputs map[string]any) error {
+	for _, name := range sortedKeys(outputs) {
+		m, ok := outputs[name].(map[string]any)
+		if !ok {
+			return &Error{Resource: "Outputs", Property: name, Reason: "must be a mapping"}
+		}
+		for _, k := range sortedKeys(m) {
+			if !outputKeys[k] {
+				return &Error{Resource: "Outputs", Property: name + "." + k, Reason: "unknown output property"}
+			}
+		}
+		if _, ok := m["Value"]; !ok {
+			return &Error{Resource: "Outputs", Property: name + ".Value", Reason: "an output needs a Value"}
+		}
+		if c, ok := m["Condition"]; ok {
+			if s, ok := c.(string); !ok || s == "" {
+				return &Error{Resource: "Outputs", Property: name + ".Condition", Reason: "must name a condition"}
+			}
 		}
 	}
 	return nil
@@ -493,6 +728,41 @@ func (t *Template) Function(name string) *Function {
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// isLogicalID reports whether id is a CloudFormation logical ID: ASCII
+// letters and digits only.
+func isLogicalID(id string) bool {
+	if id == "" {
+		return false
+	}
+	for _, c := range id {
+		if c > unicode.MaxASCII || !(unicode.IsLetter(c) || unicode.IsDigit(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func isScalar(v any) bool {
+	switch v.(type) {
+	case map[string]any, []any:
+		return false
+	}
+	return true
+}
+
+func toFloat(v any) (float64, bool) {
+	switch v := v.(type) {
+	case int64:
+		return float64(v), true
+	case float64:
+		return v, true
+	case string:
+		f, err := strconv.ParseFloat(v, 64)
+		return f, err == nil
+	}
+	return 0, false
 }
 
 func isIntrinsic(m map[string]any) bool {

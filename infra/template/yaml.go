@@ -2,6 +2,7 @@ package template
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,19 +29,54 @@ var shortTags = map[string]string{
 	"!Condition":   "Condition",
 }
 
-// decodeNode turns a YAML node into plain Go values (map[string]any, []any,
+// decoder turns YAML nodes into plain Go values. Aliases are expanded, so it
+// guards against an alias that contains itself (which would recurse for
+// ever) and against alias bombs (a few lines that expand to millions of
+// nodes): budget is how many nodes it may still produce.
+type decoder struct {
+	expanding []*yaml.Node
+	budget    int
+}
+
+// decodeYAML parses data and decodes its first document. The node budget
+// grows with the input, so that aliases may repeat a part of the template a
+// few times but not exponentially.
+func decodeYAML(data []byte) (any, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("not valid YAML: %w", err)
+	}
+	d := &decoder{budget: 16*len(data) + 4096}
+	return d.node(&root)
+}
+
+// node turns a YAML node into plain Go values (map[string]any, []any,
 // string, bool, int64, float64, nil), rewriting short intrinsic tags into the
 // one-key maps CloudFormation's JSON form uses. Anything it cannot read is an
 // error naming the line.
-func decodeNode(n *yaml.Node) (any, error) {
+func (d *decoder) node(n *yaml.Node) (any, error) {
+	d.budget--
+	if d.budget < 0 {
+		return nil, fmt.Errorf("line %d: the template expands to too many nodes (alias bomb?)", n.Line)
+	}
 	switch n.Kind {
+	case 0:
+		return nil, nil // empty input
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return decodeNode(n.Content[0])
+		return d.node(n.Content[0])
 	case yaml.AliasNode:
-		return decodeNode(n.Alias)
+		if n.Alias == nil {
+			return nil, fmt.Errorf("line %d: alias *%s names no anchor", n.Line, n.Value)
+		}
+		if slices.Contains(d.expanding, n.Alias) {
+			return nil, fmt.Errorf("line %d: alias *%s refers to a node that contains it", n.Line, n.Value)
+		}
+		d.expanding = append(d.expanding, n.Alias)
+		defer func() { d.expanding = d.expanding[:len(d.expanding)-1] }()
+		return d.node(n.Alias)
 	}
 	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
 		long, ok := shortTags[n.Tag]
@@ -49,7 +85,7 @@ func decodeNode(n *yaml.Node) (any, error) {
 		}
 		inner := *n
 		inner.Tag = ""
-		v, err := decodeNode(&inner)
+		v, err := d.node(&inner)
 		if err != nil {
 			return nil, err
 		}
@@ -69,13 +105,16 @@ func decodeNode(n *yaml.Node) (any, error) {
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
-			if k.Kind != yaml.ScalarNode {
+			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+				return nil, fmt.Errorf("line %d: YAML merge keys (<<) are not supported", k.Line)
+			}
+			if k.Kind != yaml.ScalarNode || (strings.HasPrefix(k.Tag, "!") && !strings.HasPrefix(k.Tag, "!!")) {
 				return nil, fmt.Errorf("line %d: mapping keys must be plain strings", k.Line)
 			}
 			if _, dup := m[k.Value]; dup {
 				return nil, fmt.Errorf("line %d: key %q appears twice", k.Line, k.Value)
 			}
-			v, err := decodeNode(n.Content[i+1])
+			v, err := d.node(n.Content[i+1])
 			if err != nil {
 				return nil, err
 			}
@@ -85,7 +124,7 @@ func decodeNode(n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		l := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := decodeNode(c)
+			v, err := d.node(c)
 			if err != nil {
 				return nil, err
 			}

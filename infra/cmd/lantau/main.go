@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -26,6 +27,9 @@ import (
 	"github.com/lantau-hq/lantau/infra/catalog"
 	"github.com/lantau-hq/lantau/infra/runner"
 	"github.com/lantau-hq/lantau/infra/template"
+	"github.com/lantau-hq/lantau/shared/audit"
+	"github.com/lantau-hq/lantau/shared/sqlite"
+	"github.com/lantau-hq/lantau/shared/table"
 )
 
 func main() {
@@ -44,6 +48,7 @@ commands:
   deadletters              list failed asynchronous deliveries of the running runner
   deadletters replay ID    deliver a dead letter again
   functions                list the template's functions (logical IDs)
+  audit verify TENANT      recompute a company's audit chain in the local table and name the first bad entry
   validate                 check the template and the functions' code agree
 `
 
@@ -141,6 +146,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return call(stdout, http.MethodPost, admin+"/deadletters/"+fs.Arg(1)+"/replay")
 		}
 		return errors.New("usage: lantau deadletters [replay ID]")
+	case "audit":
+		if fs.NArg() != 2 || fs.Arg(0) != "verify" {
+			return errors.New("usage: lantau audit verify TENANT")
+		}
+		return verifyAudit(ctx, stdout, filepath.Join(*data, "table.db"), fs.Arg(1))
 	case "functions":
 		t, err := template.Load(*tmpl)
 		if err != nil {
@@ -224,4 +234,27 @@ func prettyPrint(w io.Writer, b []byte) error {
 	buf.WriteByte('\n')
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// verifyAudit checks a tenant's chain in the embedded table, without the
+// runner (SQLite lets it read while the runner writes).
+func verifyAudit(ctx context.Context, stdout io.Writer, path, tenant string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no local table at %s (has `make run` written anything yet?)", path)
+	}
+	store, err := sqlite.Open(path, table.Lantau)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	rep, err := audit.New(store, nil).Verify(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	out, _ := json.MarshalIndent(rep, "", "  ")
+	fmt.Fprintln(stdout, string(out))
+	if !rep.Valid {
+		return fmt.Errorf("audit chain of %s is broken at entry %d (%s)", tenant, rep.First.Seq, rep.First.Kind)
+	}
+	return nil
 }

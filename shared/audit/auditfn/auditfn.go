@@ -1,0 +1,137 @@
+// Package auditfn builds the audit functions: the consumer that appends
+// every Lantau event to its company's chain, and the API that lists and
+// verifies the chain for super admins and auditors.
+package auditfn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/lantau-hq/lantau/shared/audit"
+	"github.com/lantau-hq/lantau/shared/event"
+	"github.com/lantau-hq/lantau/shared/function"
+	"github.com/lantau-hq/lantau/shared/httpapi"
+	"github.com/lantau-hq/lantau/shared/i18n"
+	"github.com/lantau-hq/lantau/shared/logging"
+	"github.com/lantau-hq/lantau/shared/problem"
+	"github.com/lantau-hq/lantau/shared/storage"
+)
+
+// Roles allowed to read the audit trail.
+var readerRoles = []string{"super-admin", "auditor"}
+
+func chain(ctx context.Context, env function.Env) (*audit.Chain, *slog.Logger, error) {
+	base, err := function.LoadBase(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := storage.OpenTable(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return audit.New(store, time.Now), logging.New(os.Stdout, base.FunctionName, base.LogLevel), nil
+}
+
+// NewConsumer is the constructor of the audit function (functions/audit).
+func NewConsumer(ctx context.Context, env function.Env) (lambda.Handler, error) {
+	c, log, err := chain(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	return Consumer{Chain: c, Log: log}, nil
+}
+
+// Consumer appends each event it receives to its tenant's chain.
+type Consumer struct {
+	Chain *audit.Chain
+	Log   *slog.Logger
+}
+
+// Invoke handles one EventBridge event. An event that is not a valid Lantau
+// envelope is logged and dropped rather than retried forever; a storage
+// failure is returned so the event is retried and then dead-lettered.
+func (c Consumer) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	e, err := event.Decode(payload)
+	if err != nil {
+		c.Log.ErrorContext(ctx, "not a Lantau event: not audited", "error", err.Error(), "payload_bytes", len(payload))
+		return []byte(`{"audited":false}`), nil
+	}
+	entry, err := c.Chain.Append(ctx, e.Tenant, audit.Record{
+		ID: e.ID, Kind: "event", Source: e.Source, Type: e.Type, Actor: e.Actor, Time: e.OccurredAt, Data: e.Data,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.Log.InfoContext(ctx, "audited", "tenant", e.Tenant, "seq", entry.Seq, "type", e.Source+"/"+e.Type)
+	return json.Marshal(map[string]any{"audited": true, "seq": entry.Seq})
+}
+
+// NewAPI is the constructor of the audit API function (functions/auditapi).
+func NewAPI(ctx context.Context, env function.Env) (lambda.Handler, error) {
+	c, log, err := chain(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	return function.HTTP(API(c, log)), nil
+}
+
+// API serves GET /v1/audit/entries and GET /v1/audit/verify.
+func API(c *audit.Chain, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /v1/audit/entries", httpapi.Handle("audit.List", func(w http.ResponseWriter, r *http.Request) error {
+		actor, err := reader(r)
+		if err != nil {
+			return err
+		}
+		limit := 50
+		if v := r.URL.Query().Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 500 {
+				return problem.E("audit.List", problem.Invalid, problem.Code("bad-limit"),
+					i18n.Text{EN: "limit must be a whole number from 1 to 500.", ZH: "limit 必須是 1 至 500 的整數。"})
+			}
+			limit = n
+		}
+		entries, cursor, err := c.Page(r.Context(), actor.Tenant, limit, r.URL.Query().Get("cursor"), r.URL.Query().Get("order") != "oldest")
+		if err != nil {
+			return err
+		}
+		return httpapi.JSON(w, http.StatusOK, map[string]any{"entries": entries, "cursor": cursor})
+	}))
+	mux.Handle("GET /v1/audit/verify", httpapi.Handle("audit.Verify", func(w http.ResponseWriter, r *http.Request) error {
+		actor, err := reader(r)
+		if err != nil {
+			return err
+		}
+		rep, err := c.Verify(r.Context(), actor.Tenant)
+		if err != nil {
+			return err
+		}
+		return httpapi.JSON(w, http.StatusOK, rep)
+	}))
+	return httpapi.Logging(log)(httpapi.RequireActor(mux))
+}
+
+var errNotReader = problem.E("audit", problem.Forbidden, problem.Code("not-an-auditor"),
+	i18n.Text{EN: "Only super admins and auditors can read the audit trail.", ZH: "只有超級管理員及審計員可以查閱審計紀錄。"})
+
+func reader(r *http.Request) (httpapi.Actor, error) {
+	actor, ok := httpapi.ActorFrom(r.Context())
+	if !ok {
+		return actor, errors.New("no actor")
+	}
+	for _, role := range readerRoles {
+		if actor.HasRole(role) {
+			return actor, nil
+		}
+	}
+	return actor, errNotReader
+}
