@@ -6,6 +6,8 @@ TOOLS     := $(CURDIR)/.tools
 TOOLS_BIN := $(TOOLS)/bin
 RIE       := $(TOOLS_BIN)/aws-lambda-rie
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+# AWS's DynamoDB Local, shipped inside this npm package (run with the installed Java).
+DDB_JAR   := $(TOOLS)/dynamodb/amplify-dynamodb-simulator@2.9.30/emulator/DynamoDBLocal.jar
 GO        ?= go
 export PATH := $(TOOLS_BIN):$(PATH)
 
@@ -33,11 +35,14 @@ test: tools ## run every test (installs what the tests need under .tools on firs
 test-short: ## unit tests only, no emulators
 	$(GO) test -short -count=1 ./...
 
-tools: $(RIE) ## install test tools under .tools
+tools: $(RIE) $(DDB_JAR) ## install test tools under .tools
 
 $(RIE):
 	@mkdir -p $(TOOLS_BIN)
 	GOBIN=$(TOOLS_BIN) GOFLAGS=-mod=mod $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+$(DDB_JAR):
+	$(GO) run ./infra/dynamolocal/cmd/dynamolocal install
 
 validate: ## check template.yaml and that every function has code
 	$(GO) run ./infra/cmd/lantau validate

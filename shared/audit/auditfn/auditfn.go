@@ -23,12 +23,21 @@ import (
 	"github.com/lantau-hq/lantau/shared/logging"
 	"github.com/lantau-hq/lantau/shared/problem"
 	"github.com/lantau-hq/lantau/shared/storage"
+	"github.com/lantau-hq/lantau/shared/table"
 )
+
+var hongKong = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Hong_Kong")
+	if err != nil {
+		return time.FixedZone("HKT", 8*3600)
+	}
+	return loc
+}()
 
 // Roles allowed to read the audit trail.
 var readerRoles = []string{"super-admin", "auditor"}
 
-func chain(ctx context.Context, env function.Env) (*audit.Chain, *slog.Logger, error) {
+func open(ctx context.Context, env function.Env) (table.Store, *slog.Logger, error) {
 	base, err := function.LoadBase(env)
 	if err != nil {
 		return nil, nil, err
@@ -37,16 +46,16 @@ func chain(ctx context.Context, env function.Env) (*audit.Chain, *slog.Logger, e
 	if err != nil {
 		return nil, nil, err
 	}
-	return audit.New(store, time.Now), logging.New(os.Stdout, base.FunctionName, base.LogLevel), nil
+	return store, logging.New(os.Stdout, base.FunctionName, base.LogLevel), nil
 }
 
 // NewConsumer is the constructor of the audit function (functions/audit).
 func NewConsumer(ctx context.Context, env function.Env) (lambda.Handler, error) {
-	c, log, err := chain(ctx, env)
+	store, log, err := open(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	return Consumer{Chain: c, Log: log}, nil
+	return Consumer{Chain: audit.New(store, time.Now), Log: log}, nil
 }
 
 // Consumer appends each event it receives to its tenant's chain.
@@ -76,16 +85,31 @@ func (c Consumer) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 // NewAPI is the constructor of the audit API function (functions/auditapi).
 func NewAPI(ctx context.Context, env function.Env) (lambda.Handler, error) {
-	c, log, err := chain(ctx, env)
+	store, log, err := open(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	return function.HTTP(API(c, log)), nil
+	return function.HTTP(API(audit.New(store, time.Now), audit.NewAccessLog(store, 0, nil), log)), nil
 }
 
-// API serves GET /v1/audit/entries and GET /v1/audit/verify.
-func API(c *audit.Chain, log *slog.Logger) http.Handler {
+// API serves GET /v1/audit/entries, /v1/audit/verify and /v1/audit/access.
+func API(c *audit.Chain, access *audit.AccessLog, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /v1/audit/access", httpapi.Handle("audit.Access", func(w http.ResponseWriter, r *http.Request) error {
+		actor, err := reader(r)
+		if err != nil {
+			return err
+		}
+		day := r.URL.Query().Get("date")
+		if day == "" {
+			day = time.Now().In(hongKong).Format(time.DateOnly)
+		}
+		calls, err := access.Day(r.Context(), actor.Tenant, day)
+		if err != nil {
+			return err
+		}
+		return httpapi.JSON(w, http.StatusOK, map[string]any{"date": day, "calls": calls})
+	}))
 	mux.Handle("GET /v1/audit/entries", httpapi.Handle("audit.List", func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := reader(r)
 		if err != nil {
@@ -117,7 +141,7 @@ func API(c *audit.Chain, log *slog.Logger) http.Handler {
 		}
 		return httpapi.JSON(w, http.StatusOK, rep)
 	}))
-	return httpapi.Logging(log)(httpapi.RequireActor(mux))
+	return httpapi.Logging(log)(httpapi.RequireActor(RecordAccess(access, log)(mux)))
 }
 
 var errNotReader = problem.E("audit", problem.Forbidden, problem.Code("not-an-auditor"),

@@ -107,6 +107,21 @@ func TestAuditTrail_EventsFromTheBusAreChainedAndVerified(t *testing.T) {
 	}
 	assert.ElementsMatch(t, want, got, "each event once (the bus delivers concurrently, so in any order)")
 
+	code, body = s.get(t, "/v1/audit/access", "auditor")
+	require.Equal(t, http.StatusOK, code)
+	calls := body["calls"].([]any)
+	require.NotEmpty(t, calls, "the calls above are in the access log")
+	first := calls[0].(map[string]any)
+	assert.Equal(t, "GET /v1/audit/verify", first["route"])
+	assert.Equal(t, "t-acme", first["tenant"])
+	assert.Equal(t, "u-1", first["user"])
+	assert.Equal(t, "127.0.0.1", first["sourceIp"])
+	assert.Equal(t, float64(200), first["status"])
+	assert.NotEmpty(t, first["requestId"])
+	assert.NotEmpty(t, first["userAgent"])
+	code, _ = s.get(t, "/v1/audit/access?date=yesterday", "auditor")
+	assert.Equal(t, http.StatusBadRequest, code)
+
 	code, body = s.get(t, "/v1/audit/verify", "employee")
 	assert.Equal(t, http.StatusForbidden, code)
 	assert.Equal(t, "https://lantau.dev/problems/not-an-auditor", body["type"])
