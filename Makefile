@@ -14,7 +14,7 @@ export PATH := $(TOOLS_BIN):$(PATH)
 # Lambda build settings (CONVENTIONS: provided.al2023 on arm64, static, stripped).
 LAMBDA_GOOS   ?= linux
 LAMBDA_GOARCH ?= arm64
-LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
+LAMBDA_FLAGS  := -tags lambda.norpc,lantau_lambda -trimpath -ldflags='-s -w -buildid='
 FUNCTIONS     := $(notdir $(wildcard functions/*))
 BUILD_DIR     := .aws-sam/build
 
