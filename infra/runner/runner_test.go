@@ -591,3 +591,34 @@ func TestHTTPAPI_ConcurrentRequestsEachGetTheirOwnAnswer(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+func TestDevTokens_IssuerIsTrustedWhenNoneIsConfigured(t *testing.T) {
+	rec := &recorder{calls: map[string][]json.RawMessage{}}
+	dir := t.TempDir()
+	r, err := New(context.Background(), Config{
+		Template: probeTemplate(t), Constructors: constructors(rec), DataDir: dir,
+		Addr: "127.0.0.1:0", AWSAddr: "127.0.0.1:0", NoSchedules: true, DevTokens: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	r.Start()
+	t.Cleanup(func() { _ = r.Close() })
+
+	resp, body := do(t, http.MethodPost, r.AWSEndpoint()+DevIssuerPath+"/token", "", "application/json", `{"sub":"u-7","tenant":"t-dev","roles":["auditor"]}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(t, json.Unmarshal(body, &tok))
+	resp, body = do(t, http.MethodPost, r.APIEndpoint()+"/v1/probe/items/1", tok.AccessToken, "application/json", `{"name":"x"}`)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, string(body))
+	assert.JSONEq(t, `{"id":"1","name":"x","tenant":"t-dev","user":"u-7"}`, string(body))
+
+	resp, _ = do(t, http.MethodPost, r.AWSEndpoint()+DevIssuerPath+"/token", "", "application/json", `{}`)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+
+	// The key is kept in the data directory, so tokens survive a restart.
+	key1, err := os.ReadFile(filepath.Join(dir, "dev-issuer-key.pem"))
+	require.NoError(t, err)
+	assert.Contains(t, string(key1), "RSA PRIVATE KEY")
+}
