@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -31,12 +32,17 @@ type objectStore struct {
 	r    *Runner
 	srv  *s3server.Server
 	subs []*s3sub
-	// notified counts the notifications handled (tests wait on it).
+	// ready is closed by Start once subs is complete and the spool left
+	// by the last run is resumed: s3server starts delivering what its
+	// outbox kept as soon as it opens, before the functions are built, and
+	// a delivery spooled before resume would be started twice.
+	ready chan struct{}
+	// notified counts the notifications spooled (tests wait on it).
 	notified atomic.Int64
 }
 
 func newObjectStore(r *Runner) (*objectStore, error) {
-	o := &objectStore{r: r}
+	o := &objectStore{r: r, ready: make(chan struct{})}
 	var buckets []s3server.BucketConfig
 	for _, id := range sortedKeys(r.tmpl.Resources) {
 		res := r.tmpl.Resources[id]
@@ -174,8 +180,28 @@ func (s *s3sub) matches(n s3server.Notification) bool {
 	return false
 }
 
-// notify turns a stored change into an S3 event for each matching subscription.
-func (o *objectStore) notify(n s3server.Notification) {
+// errStopping refuses a notification while the runner stops: s3server keeps
+// it in its outbox for the next start.
+var errStopping = errors.New("runner is stopping")
+
+// notify turns a stored change into an S3 event for each matching
+// subscription and spools them. It returns nil only once they are durable:
+// on an error s3server keeps the notification in its outbox and calls again
+// (in order, with backoff), so an acknowledged upload is never left without
+// its events. Delivery is at least once: if the process dies after the
+// spooling but before s3server removes the notification from its outbox,
+// or a spool write fails after earlier ones succeeded, the events are
+// spooled again, so a function can see the same S3 event twice (as from S3
+// itself) and must be idempotent, e.g. on bucket, key and sequencer.
+func (o *objectStore) notify(n s3server.Notification) error {
+	select {
+	case <-o.ready:
+	case <-o.r.ctx.Done():
+		return errStopping
+	}
+	if o.r.ctx.Err() != nil {
+		return errStopping // a delivery started now would be cut short
+	}
 	var ds []*delivery
 	for _, s := range o.subs {
 		if !s.matches(n) {
@@ -184,9 +210,11 @@ func (o *objectStore) notify(n s3server.Notification) {
 		ds = append(ds, &delivery{Function: s.fn.Spec.LogicalID, Trigger: "S3:" + s.name, Payload: mustJSON(o.event(n))})
 	}
 	if err := o.r.async.enqueue(ds...); err != nil {
-		o.r.log.Error("S3 notification could not be spooled", "bucket", n.Bucket, "key", n.Key, "error", err)
+		o.r.log.Error("S3 notification could not be spooled; it will be retried", "bucket", n.Bucket, "key", n.Key, "error", err)
+		return err
 	}
 	o.notified.Add(1)
+	return nil
 }
 
 func (o *objectStore) event(n s3server.Notification) events.S3Event {

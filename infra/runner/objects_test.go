@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lantau-hq/lantau/infra/s3server"
 )
 
 func presignPut(t *testing.T, f *fixture, bucket, key string, expires time.Duration) string {
@@ -121,4 +124,25 @@ func TestS3_ObjectsAndVersionsSurviveARestart(t *testing.T) {
 	buf := make([]byte, 8)
 	n, _ := got.Body.Read(buf)
 	assert.Equal(t, "v3", string(buf[:n]))
+}
+
+func TestS3_NotifyFailsUntilTheEventsAreSpooled(t *testing.T) {
+	f := start(t, "")
+	bucket := f.r.functions["HealthFunction"].Env["BUCKET_NAME"]
+	f.settle(t)
+	n := s3server.Notification{EventName: "ObjectCreated:Put", Bucket: bucket, Key: "uploads/t-acme/r.jpg", Size: 1, Sequencer: "00000000000000FF"}
+
+	pending := f.r.async.pending
+	f.r.async.pending = filepath.Join(t.TempDir(), "missing") // the spool cannot be written
+	err := f.r.objects.notify(n)
+	f.r.async.pending = pending
+	require.Error(t, err, "s3server keeps the notification in its outbox and calls again")
+	assert.Zero(t, f.r.objects.notified.Load())
+
+	require.NoError(t, f.r.objects.notify(n), "the retry spools it")
+	f.settle(t)
+	assert.Len(t, f.rec.got("probeuploads"), 1)
+
+	require.NoError(t, f.r.Close())
+	assert.ErrorIs(t, f.r.objects.notify(n), errStopping, "a stopping runner leaves notifications in the outbox for the next start")
 }

@@ -337,6 +337,7 @@ func (r *Runner) Start() {
 		}(s.ln)
 	}
 	r.async.resume()
+	close(r.objects.ready) // S3 notifications kept from the last run may flow now
 	if !r.cfg.NoSchedules {
 		r.sched.start()
 	}

@@ -18,7 +18,7 @@ func BenchmarkPutGet(b *testing.B) {
 		b.Run(fmt.Sprintf("versioned=%v", versioned), func(b *testing.B) {
 			h := &harness{t: b, dir: b.TempDir(), clock: &clock{}, notes: &noteLog{}}
 			h.opts = Options{Region: testRegion, Credentials: map[string]string{testAccessKey: testSecret},
-				Buckets: []BucketConfig{{Name: "bench", Versioning: versioned}}, Notify: func(Notification) {}}
+				Buckets: []BucketConfig{{Name: "bench", Versioning: versioned}}, Notify: func(Notification) error { return nil }}
 			h.open()
 			defer h.close()
 			ctx := context.Background()

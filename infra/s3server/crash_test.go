@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -56,13 +58,30 @@ func TestOpen_DirectoryIsExclusive(t *testing.T) {
 
 // TestCrashChild is the server process killed by
 // TestCrash_KillNineKeepsAcknowledgedWrites; it does nothing on its own.
+// Its Notify is a slow consumer that spools each notification durably to
+// S3SERVER_CRASH_NOTES (one JSON line, fsynced) and refuses every fourth
+// call, so that the outbox holds a backlog when the process is killed.
 func TestCrashChild(t *testing.T) {
 	dir := os.Getenv("S3SERVER_CRASH_DIR")
 	if dir == "" {
 		t.Skip("helper process for TestCrash_KillNineKeepsAcknowledgedWrites")
 	}
+	spool, err := os.OpenFile(os.Getenv("S3SERVER_CRASH_NOTES"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	require.NoError(t, err)
+	calls := 0
+	notify := func(n Notification) error {
+		calls++
+		time.Sleep(2 * time.Millisecond)
+		if calls%4 == 0 {
+			return errors.New("spool busy")
+		}
+		if _, err := spool.Write(append(mustJSON(n), '\n')); err != nil {
+			return err
+		}
+		return spool.Sync()
+	}
 	srv, err := New(Options{Dir: dir, Region: testRegion, Credentials: map[string]string{testAccessKey: testSecret},
-		Buckets: []BucketConfig{{Name: "crash", Versioning: true}}})
+		Buckets: []BucketConfig{{Name: "crash", Versioning: true}}, Notify: notify})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -75,8 +94,9 @@ func TestCrash_KillNineKeepsAcknowledgedWrites(t *testing.T) {
 		t.Skip("spawns a process")
 	}
 	dir := t.TempDir()
+	spool := filepath.Join(t.TempDir(), "notes.jsonl")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "S3SERVER_CRASH_DIR="+dir)
+	cmd.Env = append(os.Environ(), "S3SERVER_CRASH_DIR="+dir, "S3SERVER_CRASH_NOTES="+spool)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -145,9 +165,11 @@ func TestCrash_KillNineKeepsAcknowledgedWrites(t *testing.T) {
 	wg.Wait()
 	require.NotEmpty(t, acks)
 
+	spooled := readSpool(t, spool) // what the child's consumer accepted before the kill
+
 	// Reopen the same directory in this process.
 	h := &harness{t: t, dir: dir, clock: &clock{}, notes: &noteLog{}}
-	h.opts = Options{Region: testRegion, Credentials: map[string]string{testAccessKey: testSecret}, Now: h.clock.Now}
+	h.opts = Options{Region: testRegion, Credentials: map[string]string{testAccessKey: testSecret}, Now: h.clock.Now, Notify: h.notes.add}
 	h.open()
 	t.Cleanup(h.close)
 
@@ -168,5 +190,68 @@ func TestCrash_KillNineKeepsAcknowledgedWrites(t *testing.T) {
 		}
 	}
 	assert.Equal(t, files, countBlobs(t, dir), "no orphan blob files after reopening")
-	t.Logf("%d acknowledged writes before kill -9, %d versions after restart", len(acks), len(vs))
+
+	// Every acknowledged write is notified: before the kill, or from the
+	// outbox after reopening.
+	notified := func() map[string]bool {
+		m := map[string]bool{}
+		for _, n := range append(append([]Notification(nil), spooled...), h.notes.snapshot()...) {
+			m[n.Key+"@"+n.VersionID] = true
+		}
+		return m
+	}
+	require.Eventually(t, func() bool {
+		m := notified()
+		for _, a := range acks {
+			if !m[a.key+"@"+a.version] {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 10*time.Millisecond, "every acknowledged write gets its notification")
+	time.Sleep(100 * time.Millisecond) // let the outbox drain
+	redelivered := h.notes.snapshot()
+	assert.NotEmpty(t, redelivered, "the kill left notifications in the outbox")
+	listed := map[string]bool{}
+	for _, v := range vs {
+		listed[v.Key+"@"+v.VersionID] = true
+	}
+	for _, ns := range [][]Notification{spooled, redelivered} {
+		for i, n := range ns {
+			assert.Equal(t, "ObjectCreated:Put", n.EventName)
+			assert.True(t, listed[n.Key+"@"+n.VersionID], "notification %s@%s is of a committed version", n.Key, n.VersionID)
+			if i > 0 {
+				assert.Greater(t, n.Sequencer, ns[i-1].Sequencer, "delivered in commit order")
+			}
+		}
+	}
+	dup := 0
+	seen := map[string]bool{}
+	for _, n := range spooled {
+		seen[n.Sequencer] = true
+	}
+	for _, n := range redelivered {
+		if seen[n.Sequencer] {
+			dup++
+		}
+	}
+	assert.LessOrEqual(t, dup, outboxBatch, "only a batch not yet removed from the outbox is delivered twice")
+	t.Logf("%d acknowledged writes before kill -9, %d versions after restart; %d notifications before the kill, %d after (%d twice)",
+		len(acks), len(vs), len(spooled), len(redelivered), dup)
+}
+
+// readSpool reads the child's notification spool; a line the kill cut short
+// is ignored.
+func readSpool(t *testing.T, path string) []Notification {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var out []Notification
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		var n Notification
+		if len(line) > 0 && json.Unmarshal(line, &n) == nil {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -48,10 +48,12 @@ type noteLog struct {
 	notes []Notification
 }
 
-func (l *noteLog) add(n Notification) {
+// add records n; it is an Options.Notify that always succeeds.
+func (l *noteLog) add(n Notification) error {
 	l.mu.Lock()
 	l.notes = append(l.notes, n)
 	l.mu.Unlock()
+	return nil
 }
 
 func (l *noteLog) snapshot() []Notification {

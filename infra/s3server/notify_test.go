@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,7 +130,7 @@ func TestNotifications_SlowConsumerDoesNotBlockRequests(t *testing.T) {
 	var log noteLog
 	h := newHarness(t, withBuckets(BucketConfig{Name: "slow"}))
 	h.close()
-	h.opts.Notify = func(n Notification) { <-release; log.add(n) }
+	h.opts.Notify = func(n Notification) error { <-release; return log.add(n) }
 	h.open()
 
 	start := time.Now()
@@ -137,11 +139,121 @@ func TestNotifications_SlowConsumerDoesNotBlockRequests(t *testing.T) {
 	}
 	assert.Less(t, time.Since(start), 2*time.Second)
 	close(release)
-	require.NoError(t, h.srv.Close()) // delivers what is queued
-	h.srv = nil
-	notes := log.snapshot()
+	notes := log.wait(t, 5)
 	require.Len(t, notes, 5)
 	for i, n := range notes {
 		assert.Equal(t, "k"+strconv.Itoa(i), n.Key, "delivered in commit order")
 	}
+}
+
+// flakyConsumer is a Notify that fails while failing says so, and records
+// every call and every notification it accepts.
+type flakyConsumer struct {
+	mu       sync.Mutex
+	calls    []string // key of each call, failed or not
+	accepted noteLog
+	failing  func(call int, n Notification) error
+}
+
+func (c *flakyConsumer) notify(n Notification) error {
+	c.mu.Lock()
+	c.calls = append(c.calls, n.Key)
+	call := len(c.calls)
+	c.mu.Unlock()
+	if err := c.failing(call, n); err != nil {
+		return err
+	}
+	return c.accepted.add(n)
+}
+
+func (c *flakyConsumer) callKeys() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.calls...)
+}
+
+func keysOf(notes []Notification) []string {
+	var out []string
+	for _, n := range notes {
+		out = append(out, n.EventName+" "+n.Key)
+	}
+	return out
+}
+
+func TestNotifications_FailedNotifyIsRetriedInOrder(t *testing.T) {
+	c := &flakyConsumer{failing: func(call int, n Notification) error {
+		switch {
+		case call == 1:
+			panic("consumer bug") // a panic counts as a failure
+		case call <= 4:
+			return errors.New("spool unavailable")
+		}
+		return nil
+	}}
+	h := newHarness(t, withBuckets(BucketConfig{Name: "retry"}))
+	h.close()
+	h.opts.Notify = c.notify
+	h.open()
+
+	h.put("retry", "first", "1")
+	h.put("retry", "second", "2")
+	got := c.accepted.wait(t, 2)
+	assert.Equal(t, []string{"ObjectCreated:Put first", "ObjectCreated:Put second"}, keysOf(got), "delivered once each, in order")
+	assert.Equal(t, []string{"first", "first", "first", "first", "first", "second"}, c.callKeys(),
+		"four failures of the first hold the second back")
+}
+
+func TestNotifications_OutboxSurvivesRestart(t *testing.T) {
+	h := newHarness(t, withBuckets(BucketConfig{Name: "box", Versioning: true}))
+	h.close()
+	down := &flakyConsumer{failing: func(int, Notification) error { return errors.New("spool unavailable") }}
+	h.opts.Notify = down.notify
+	h.open()
+
+	h.put("box", "a", "alpha")
+	h.put("box", "b", "bravo")
+	_, err := h.client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("box"), Key: aws.String("a")})
+	require.NoError(t, err)
+	h.put("box", "c", "charlie")
+	require.Eventually(t, func() bool { return len(down.callKeys()) >= 3 }, 5*time.Second, time.Millisecond)
+
+	start := time.Now()
+	h.close()
+	assert.Less(t, time.Since(start), 500*time.Millisecond, "Close does not wait out the retries")
+	for _, k := range down.callKeys() {
+		require.Equal(t, "a", k, "nothing after the failing notification was attempted")
+	}
+	require.Empty(t, down.accepted.snapshot())
+
+	up := &noteLog{}
+	h.opts.Notify = up.add
+	h.open()
+	got := up.wait(t, 4)
+	assert.Equal(t, []string{"ObjectCreated:Put a", "ObjectCreated:Put b", "ObjectRemoved:DeleteMarkerCreated a", "ObjectCreated:Put c"},
+		keysOf(got), "every acknowledged change, once, in commit order")
+	withoutVolatile(t, got) // sequencers increase
+
+	h.put("box", "d", "delta")
+	got = up.wait(t, 5)
+	assert.Equal(t, "d", got[len(got)-1].Key, "new changes come after the backlog")
+
+	h.restart()
+	time.Sleep(100 * time.Millisecond)
+	assert.Len(t, up.snapshot(), 5, "delivered notifications left the outbox")
+}
+
+func TestNotifications_NoOutboxWithoutNotify(t *testing.T) {
+	h := newHarness(t, withBuckets(BucketConfig{Name: "quiet"}))
+	h.close()
+	h.opts.Notify = nil
+	h.open()
+	h.put("quiet", "k", "v")
+	h.close()
+
+	log := &noteLog{}
+	h.opts.Notify = log.add
+	h.open()
+	h.put("quiet", "k2", "v")
+	got := log.wait(t, 1)
+	assert.Equal(t, []string{"ObjectCreated:Put k2"}, keysOf(got))
 }

@@ -31,7 +31,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,7 +43,9 @@ import (
 // "ObjectRemoved:Delete" and "ObjectRemoved:DeleteMarkerCreated".
 // VersionID is empty for the null version (unversioned buckets). ETag (hex
 // MD5, unquoted) and Size are set for ObjectCreated events. Sequencer is a
-// hex string that orders the events of one key.
+// hex string that orders the events of one key; it is unique in the data
+// directory, so with Bucket and Key it identifies a change, for consumers
+// that must discard a notification delivered twice.
 type Notification struct {
 	EventName string
 	Bucket    string
@@ -68,9 +69,23 @@ type Options struct {
 	Dir         string            // data directory (required)
 	Region      string            // signing region, e.g. "ap-east-1"; default "us-east-1"
 	Credentials map[string]string // access key ID -> secret access key (at least one)
-	// Notify receives notifications in commit order, on a goroutine of its
-	// own: a slow Notify delays later notifications, never requests.
-	Notify  func(Notification)
+	// Notify receives a notification of every committed change, in commit
+	// order, on a goroutine of its own: a slow Notify delays later
+	// notifications, never requests.
+	//
+	// Delivery is at least once. Each notification is stored in an outbox
+	// in index.db in the transaction that commits its change, and removed
+	// only after Notify has returned nil for it. An error (or a panic) is
+	// retried after a backoff growing from 10 ms to 1 s, for as long as it
+	// takes, and holds back later notifications so that order is kept: one
+	// that can never be delivered stops the rest. New first delivers what
+	// an earlier run left in the outbox. If the process dies after Notify
+	// returned nil but before the record was removed (removals are batched),
+	// the notification is delivered again at the next start, so consumers
+	// must be idempotent, as for S3's own event notifications.
+	//
+	// With Notify nil no outbox is kept (records an earlier run left stay).
+	Notify  func(Notification) error
 	Buckets []BucketConfig
 	Now     func() time.Time // default time.Now
 	Logger  *slog.Logger     // default: discard
@@ -115,12 +130,11 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 
-	notes := newNotifier(opts.Notify, opts.Logger)
-	st, err := openStore(opts.Dir, opts.Now, notes.push, opts.Logger)
+	st, err := openStore(opts.Dir, opts.Now, opts.Notify != nil, opts.Logger)
 	if err != nil {
-		notes.close()
 		return nil, err
 	}
+	notes := startNotifier(st, opts.Notify, opts.Logger)
 	s := &Server{
 		store:    st,
 		verifier: &verifier{creds: creds, region: opts.Region, now: opts.Now},
@@ -147,15 +161,16 @@ func New(opts Options) (*Server, error) {
 // Handler returns the S3 endpoint (path-style addressing).
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 
-// Close closes the store and delivers the notifications still queued. Call
-// it after the HTTP server has stopped sending requests.
+// Close stops notification delivery, after waiting for a Notify call in
+// progress to return (but not for retries), and closes the store.
+// Notifications not yet delivered stay in the outbox for the next Server on
+// the directory. Call it after the HTTP server has stopped sending requests.
 func (s *Server) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	err := s.store.close()
 	s.notes.close()
-	return err
+	return s.store.close()
 }
 
 // Subresources gofakes3 would misroute (PUT ?tagging would overwrite the
@@ -324,75 +339,4 @@ func (l fakeLogger) Print(level gofakes3.LogLevel, v ...interface{}) {
 	if level == gofakes3.LogErr {
 		l.log.Error("s3server: gofakes3", "msg", fmt.Sprint(v...))
 	}
-}
-
-// notifier delivers notifications in order on its own goroutine. The queue
-// is unbounded so that a slow consumer never blocks or loses a write's
-// notification.
-type notifier struct {
-	fn   func(Notification)
-	log  *slog.Logger
-	mu   sync.Mutex
-	cond *sync.Cond
-	q    []Notification
-	done bool
-	wg   sync.WaitGroup
-}
-
-func newNotifier(fn func(Notification), log *slog.Logger) *notifier {
-	n := &notifier{fn: fn, log: log}
-	n.cond = sync.NewCond(&n.mu)
-	if fn != nil {
-		n.wg.Add(1)
-		go n.run()
-	}
-	return n
-}
-
-func (n *notifier) push(note Notification) {
-	if n.fn == nil {
-		return
-	}
-	n.mu.Lock()
-	n.q = append(n.q, note)
-	n.mu.Unlock()
-	n.cond.Signal()
-}
-
-func (n *notifier) run() {
-	defer n.wg.Done()
-	for {
-		n.mu.Lock()
-		for len(n.q) == 0 && !n.done {
-			n.cond.Wait()
-		}
-		if len(n.q) == 0 {
-			n.mu.Unlock()
-			return
-		}
-		batch := n.q
-		n.q = nil
-		n.mu.Unlock()
-		for _, note := range batch {
-			n.deliver(note)
-		}
-	}
-}
-
-func (n *notifier) deliver(note Notification) {
-	defer func() {
-		if p := recover(); p != nil {
-			n.log.Error("s3server: Notify panicked", "event", note.EventName, "bucket", note.Bucket, "key", note.Key, "panic", p)
-		}
-	}()
-	n.fn(note)
-}
-
-// close delivers what is queued, then stops.
-func (n *notifier) close() {
-	n.mu.Lock()
-	n.done = true
-	n.mu.Unlock()
-	n.cond.Broadcast()
-	n.wg.Wait()
 }

@@ -45,14 +45,20 @@ import (
 //	mpu/<key>/<uploadID>/i        multipart upload record
 //	mpu/<key>/<uploadID>/p<n>     part records
 //
-// seq is a store-wide counter, so version order is commit order.
+// seq is a store-wide counter, so version order is commit order. The
+// bbolt bucket "outbox" holds the notifications not yet delivered, keyed by
+// the seq of their change (see outbox.go).
 type store struct {
 	db      *bolt.DB
 	blobDir string
 	tmpDir  string
 	now     func() time.Time
-	emit    func(Notification)
 	log     *slog.Logger
+
+	// notify says whether changes record notifications in the outbox; wake
+	// tells the notifier that one was committed.
+	notify bool
+	wake   chan struct{}
 
 	// blobMu orders blob removal after readers that looked a blob up in
 	// the index have opened it: readers hold it shared from lookup to open,
@@ -102,13 +108,14 @@ type event struct {
 	sourceIP string
 }
 
-func openStore(dir string, now func() time.Time, emit func(Notification), log *slog.Logger) (*store, error) {
+func openStore(dir string, now func() time.Time, notify bool, log *slog.Logger) (*store, error) {
 	s := &store{
 		blobDir: filepath.Join(dir, "blobs"),
 		tmpDir:  filepath.Join(dir, "tmp"),
 		now:     now,
-		emit:    emit,
 		log:     log,
+		notify:  notify,
+		wake:    make(chan struct{}, 1),
 	}
 	for _, d := range []string{dir, s.blobDir, s.tmpDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -124,7 +131,7 @@ func openStore(dir string, now func() time.Time, emit func(Notification), log *s
 	}
 	s.db = db
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bktBuckets, bktMeta, bktInline} {
+		for _, b := range [][]byte{bktBuckets, bktMeta, bktInline, bktOutbox} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -738,7 +745,16 @@ func (s *store) commitVersion(bucket, key string, rec *versionRecord, cond *gofa
 		rec.Seq, rec.Modified, rec.VersionID = seq, s.now().UTC(), ""
 		if br.Versioning == gofakes3.VersioningEnabled {
 			rec.VersionID = newID(seq)
-		} else {
+		}
+		err = s.record(tx, seq, Notification{
+			EventName: ev.name, Bucket: bucket, Key: key,
+			ETag: rec.etag(), VersionID: rec.VersionID, Sequencer: sequencer(seq),
+			Size: rec.Size, Time: rec.Modified, SourceIP: ev.sourceIP,
+		})
+		if err != nil {
+			return err
+		}
+		if br.Versioning != gofakes3.VersioningEnabled {
 			k, old, err := findVersion(vb, "")
 			if err != nil {
 				return err
@@ -757,12 +773,8 @@ func (s *store) commitVersion(bucket, key string, rec *versionRecord, cond *gofa
 	if err != nil {
 		return err
 	}
+	s.recorded()
 	s.removeBlobs(garbage)
-	s.emit(Notification{
-		EventName: ev.name, Bucket: bucket, Key: key,
-		ETag: rec.etag(), VersionID: rec.VersionID, Sequencer: sequencer(rec.Seq),
-		Size: rec.Size, Time: rec.Modified, SourceIP: ev.sourceIP,
-	})
 	return nil
 }
 
@@ -934,12 +946,12 @@ func (s *store) copyObject(srcBucket, srcKey, srcVersion, dstBucket, dstKey stri
 // a null delete marker takes its place.
 func (s *store) deleteObject(bucket, key string, ev event) (gofakes3.ObjectDeleteResult, error) {
 	var (
-		res     gofakes3.ObjectDeleteResult
-		garbage []string
-		note    *Notification
+		res      gofakes3.ObjectDeleteResult
+		garbage  []string
+		recorded bool
 	)
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		res, garbage, note = gofakes3.ObjectDeleteResult{}, nil, nil
+		res, garbage, recorded = gofakes3.ObjectDeleteResult{}, nil, false
 		br, ob, err := getBucketRecord(tx, bucket)
 		if err != nil {
 			return err
@@ -964,8 +976,9 @@ func (s *store) deleteObject(bucket, key string, ev event) (gofakes3.ObjectDelet
 			if garbage, err = discard(tx, old, garbage); err != nil {
 				return err
 			}
-			note = &Notification{EventName: "ObjectRemoved:Delete", Sequencer: sequencer(seq)}
-			return nil
+			recorded = true
+			return s.record(tx, seq, Notification{EventName: "ObjectRemoved:Delete", Bucket: bucket, Key: key,
+				Sequencer: sequencer(seq), Time: s.now().UTC(), SourceIP: ev.sourceIP})
 		}
 		vb, err := ver.CreateBucketIfNotExists([]byte(key))
 		if err != nil {
@@ -994,17 +1007,21 @@ func (s *store) deleteObject(bucket, key string, ev event) (gofakes3.ObjectDelet
 			marker.VersionID = newID(seq)
 		}
 		res.IsDeleteMarker, res.VersionID = true, gofakes3.VersionID(marker.VersionID)
-		note = &Notification{EventName: "ObjectRemoved:DeleteMarkerCreated", VersionID: marker.VersionID, Sequencer: sequencer(seq)}
+		recorded = true
+		err = s.record(tx, seq, Notification{EventName: "ObjectRemoved:DeleteMarkerCreated", Bucket: bucket, Key: key,
+			VersionID: marker.VersionID, Sequencer: sequencer(seq), Time: marker.Modified, SourceIP: ev.sourceIP})
+		if err != nil {
+			return err
+		}
 		return vb.Put(seqKey(seq), mustJSON(marker))
 	})
 	if err != nil {
 		return gofakes3.ObjectDeleteResult{}, err
 	}
-	s.removeBlobs(garbage)
-	if note != nil {
-		note.Bucket, note.Key, note.Time, note.SourceIP = bucket, key, s.now().UTC(), ev.sourceIP
-		s.emit(*note)
+	if recorded {
+		s.recorded()
 	}
+	s.removeBlobs(garbage)
 	return res, nil
 }
 
@@ -1012,12 +1029,12 @@ func (s *store) deleteObject(bucket, key string, ev event) (gofakes3.ObjectDelet
 // missing key or version is not an error.
 func (s *store) deleteVersion(bucket, key, versionID string, ev event) (gofakes3.ObjectDeleteResult, error) {
 	var (
-		res     gofakes3.ObjectDeleteResult
-		garbage []string
-		note    *Notification
+		res      gofakes3.ObjectDeleteResult
+		garbage  []string
+		recorded bool
 	)
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		res, garbage, note = gofakes3.ObjectDeleteResult{}, nil, nil
+		res, garbage, recorded = gofakes3.ObjectDeleteResult{}, nil, false
 		_, ob, err := getBucketRecord(tx, bucket)
 		if err != nil {
 			return err
@@ -1042,17 +1059,17 @@ func (s *store) deleteVersion(bucket, key, versionID string, ev event) (gofakes3
 			return err
 		}
 		res.VersionID, res.IsDeleteMarker = gofakes3.VersionID(versionID), old.DeleteMarker
-		note = &Notification{EventName: "ObjectRemoved:Delete", VersionID: old.VersionID, Sequencer: sequencer(seq)}
-		return nil
+		recorded = true
+		return s.record(tx, seq, Notification{EventName: "ObjectRemoved:Delete", Bucket: bucket, Key: key,
+			VersionID: old.VersionID, Sequencer: sequencer(seq), Time: s.now().UTC(), SourceIP: ev.sourceIP})
 	})
 	if err != nil {
 		return gofakes3.ObjectDeleteResult{}, err
 	}
-	s.removeBlobs(garbage)
-	if note != nil {
-		note.Bucket, note.Key, note.Time, note.SourceIP = bucket, key, s.now().UTC(), ev.sourceIP
-		s.emit(*note)
+	if recorded {
+		s.recorded()
 	}
+	s.removeBlobs(garbage)
 	return res, nil
 }
 
