@@ -22,17 +22,20 @@ import (
 // Target is the platform a bootstrap is built for.
 type Target struct {
 	GOOS, GOARCH string
+	Tags         string
 }
 
 var (
-	// Host runs on this machine (under the emulator).
-	Host = Target{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH}
-	// Lambda is what template.yaml deploys: provided.al2023 on arm64.
-	Lambda = Target{GOOS: "linux", GOARCH: "arm64"}
+	// Host runs on this machine (under the emulator), with the embedded
+	// store kept so a function can run with the runner's environment.
+	Host = Target{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Tags: "lambda.norpc"}
+	// Lambda is what template.yaml deploys: provided.al2023 on arm64,
+	// without the embedded store (the Makefile's LAMBDA_FLAGS).
+	Lambda = Target{GOOS: "linux", GOARCH: "arm64", Tags: "lambda.norpc,lantau_lambda"}
 )
 
-// buildFlags are the Makefile's LAMBDA_FLAGS: no RPC mode, reproducible paths, stripped.
-var buildFlags = []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w -buildid="}
+// buildFlags are the rest of the Makefile's LAMBDA_FLAGS: reproducible paths, stripped.
+var buildFlags = []string{"-trimpath", "-ldflags=-s -w -buildid="}
 
 // Build compiles the package pkg (a directory such as "./functions/health",
 // relative to the repository root) into the static executable out for target,
@@ -42,7 +45,7 @@ func Build(ctx context.Context, pkg, out string, target Target) error {
 	if err != nil {
 		return err
 	}
-	args := append([]string{"build"}, buildFlags...)
+	args := append([]string{"build", "-tags", target.Tags}, buildFlags...)
 	args = append(args, "-o", out, pkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root

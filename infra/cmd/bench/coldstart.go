@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -96,7 +97,12 @@ func coldStartSubjects(ctx context.Context, root string, tmpl *template.Template
 		if err != nil {
 			return nil, err
 		}
-		subjects = append(subjects, &subject{name: fn.Name, env: envs[fn.Name], payload: payload})
+		// As on Lambda: the DynamoDB table, not the runner's embedded file
+		// (the client is built at start; nothing is called before the first request).
+		env := maps.Clone(envs[fn.Name])
+		delete(env, "LANTAU_TABLE_PATH")
+		env["AWS_ENDPOINT_URL_DYNAMODB"] = "http://127.0.0.1:9"
+		subjects = append(subjects, &subject{name: fn.Name, env: env, payload: payload})
 	}
 	for _, s := range subjects {
 		pkg := "./functions/" + s.name
@@ -104,7 +110,10 @@ func coldStartSubjects(ctx context.Context, root string, tmpl *template.Template
 			pkg = helloPackage
 		}
 		s.bootstrap = filepath.Join(workDir, "host", s.name, "bootstrap")
-		if err := lambdatest.Build(ctx, pkg, s.bootstrap, lambdatest.Host); err != nil {
+		// The production build (lantau_lambda: no embedded store), for this machine.
+		target := lambdatest.Host
+		target.Tags = lambdatest.Lambda.Tags
+		if err := lambdatest.Build(ctx, pkg, s.bootstrap, target); err != nil {
 			return nil, err
 		}
 	}

@@ -123,26 +123,10 @@ func (t *loadTarget) stats(clients int) (stats, error) {
 // drive sends n requests from clients concurrent clients and returns the
 // latency of each successful one. Requests cut short by ctx are not errors.
 func drive(ctx context.Context, client *http.Client, url string, clients, n int) ([]time.Duration, int, time.Duration) {
-	var sent, failed atomic.Int64
-	perClient := make([][]time.Duration, clients)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range clients {
-		wg.Go(func() {
-			for sent.Add(1) <= int64(n) && ctx.Err() == nil {
-				t0 := time.Now()
-				if err := get(ctx, client, url); err != nil {
-					if ctx.Err() == nil {
-						failed.Add(1)
-					}
-					continue
-				}
-				perClient[i] = append(perClient[i], time.Since(t0))
-			}
-		})
-	}
-	wg.Wait()
-	return slices.Concat(perClient...), int(failed.Load()), time.Since(start)
+	o := loop{Workers: clients, Calls: n}.run(ctx, func(ctx context.Context, _, _ int) error {
+		return get(ctx, client, url)
+	})
+	return o.Latencies, o.Failed, o.Elapsed
 }
 
 func get(ctx context.Context, client *http.Client, url string) error {

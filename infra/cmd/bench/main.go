@@ -1,9 +1,12 @@
 // Command bench measures what Lantau promises about running locally and on
 // Lambda: the runner's per-request overhead over a plain net/http server,
 // cold starts of the real binaries under the Lambda Runtime Interface
-// Emulator against a hello-world aws-lambda-go function, and the size of
-// each deployed binary. `make bench` runs it; it prints a report, writes it
-// to .lantau/bench.json and marks each target PASS or FAIL.
+// Emulator against a hello-world aws-lambda-go function, the size of each
+// deployed binary, and the throughput and latency of the table store and of
+// audit appends on SQLite and on AWS's DynamoDB Local (with the capacity
+// units each operation would consume on DynamoDB). `make bench` runs it; it
+// prints a report, writes it to .lantau/bench.json and marks each target
+// PASS or FAIL.
 package main
 
 import (
@@ -56,6 +59,9 @@ func run(ctx context.Context) error {
 	}
 	if rep.Sizes, err = measureSizes(ctx, tmpl, workDir); err != nil {
 		return fmt.Errorf("binary size: %w", err)
+	}
+	if rep.Table, rep.Audit, err = measureStorage(ctx, root, tmpl.Path, workDir); err != nil {
+		return fmt.Errorf("table store and audit: %w", err)
 	}
 	rep.judge()
 	rep.print(os.Stdout)
