@@ -14,12 +14,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lantau-hq/lantau/infra/dynamolocal"
+	"github.com/lantau-hq/lantau/infra/lambdatest"
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
 func templatePath(t *testing.T) string {
 	t.Helper()
-	root, err := dynamolocal.RepoRoot()
+	root, err := lambdatest.RepoRoot()
 	require.NoError(t, err)
 	return filepath.Join(root, "template.yaml")
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
+
+	"github.com/lantau-hq/lantau/infra/lambdatest"
 )
 
 // Region is the region every client of a Local uses.
@@ -75,7 +77,7 @@ func StartProcess(ctx context.Context, dir string) (*Local, error) {
 // StartProcessOn is StartProcess on 127.0.0.1:port (0: a free port).
 func StartProcessOn(ctx context.Context, dir string, port int) (*Local, error) {
 	if dir == "" {
-		root, err := RepoRoot()
+		root, err := lambdatest.RepoRoot()
 		if err != nil {
 			return nil, err
 		}
@@ -319,24 +321,6 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// RepoRoot is the nearest folder above the working directory holding go.mod.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("dynamolocal: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // syncBuffer collects DynamoDB Local's output, keeping the first 64 KiB.

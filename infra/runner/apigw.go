@@ -36,6 +36,7 @@ type apiServer struct {
 	r      *Runner
 	mux    *http.ServeMux
 	routes []*route
+	cors   *cors // of the HTTP API, if it has a CorsConfiguration
 }
 
 var pathParam = regexp.MustCompile(`\{([A-Za-z0-9_.-]+)(\+?)\}`)
@@ -50,6 +51,13 @@ func newAPIServer(r *Runner) (*apiServer, error) {
 			continue
 		}
 		authorizers[id] = map[string]*jwtauth.Authorizer{}
+		if cc, ok := res.Properties["CorsConfiguration"]; ok {
+			c, err := readCORS(r, id, cc)
+			if err != nil {
+				return nil, err
+			}
+			s.cors = c
+		}
 		auth, _ := res.Properties["Auth"].(map[string]any)
 		if auth == nil {
 			continue
@@ -248,6 +256,12 @@ func register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
 }
 
 func (s *apiServer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if s.cors != nil {
+		if s.cors.preflight(w, req) {
+			return
+		}
+		s.cors.decorate(w.Header(), req.Header.Get("Origin"))
+	}
 	if _, pattern := s.mux.Handler(req); pattern == "" {
 		gatewayError(w, http.StatusNotFound, "Not Found")
 		return

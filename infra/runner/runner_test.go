@@ -622,3 +622,36 @@ func TestDevTokens_IssuerIsTrustedWhenNoneIsConfigured(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(key1), "RSA PRIVATE KEY")
 }
+
+func TestHTTPAPI_CORSAsAPIGatewayAppliesIt(t *testing.T) {
+	f := start(t, "")
+	api := f.r.APIEndpoint()
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, api+"/v1/probe/items/1", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	resp := preflight("http://localhost:5173")
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+	assert.Equal(t, "http://localhost:5173", resp.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, resp.Header.Get("Access-Control-Allow-Methods"), "POST")
+	assert.Contains(t, resp.Header.Get("Access-Control-Allow-Headers"), "authorization")
+	assert.Equal(t, "600", resp.Header.Get("Access-Control-Max-Age"))
+	assert.Empty(t, f.rec.got("probeapi"), "the gateway answers preflights itself")
+
+	resp = preflight("https://evil.example")
+	assert.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"), "an origin not in AllowedOrigins gets no CORS headers")
+
+	req, _ := http.NewRequest(http.MethodGet, api+"/v1/health", nil)
+	req.Header.Set("Origin", "http://127.0.0.1:5173")
+	got, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	got.Body.Close()
+	assert.Equal(t, "http://127.0.0.1:5173", got.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, got.Header.Get("Access-Control-Expose-Headers"), "retry-after")
+}

@@ -1,129 +1,41 @@
 package dynamo_test
 
 import (
-	"fmt"
 	"sync"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/lantau-hq/lantau/shared/dynamo"
 	"github.com/lantau-hq/lantau/shared/table"
+	"github.com/lantau-hq/lantau/shared/table/tabletest"
 )
 
 // The same workloads as shared/sqlite's benchmarks, against DynamoDB Local.
 // Besides time they report the capacity units DynamoDB Local says each
 // operation consumed (WCU/op, RCU/op): what the operation would cost on AWS.
+func BenchmarkStore(b *testing.B) {
+	tabletest.Bench(b, func(b *testing.B) table.Store {
+		s, _, _ := newStore(b)
+		return s
+	}, capacityPerOp)
+}
 
-// benchDoc is a typical small document (an attendance record).
-var benchDoc = []byte(`{"employeeId":"e-1024","at":"2026-11-25T09:00:00+08:00","kind":"in","lat":22.2819,"lng":114.1582,"device":"ios-17"}`)
-
-func benchItem(pk string, i int) table.Item {
-	return table.Item{
-		Key:     table.Key{Tenant: "t-acme", PK: pk, SK: fmt.Sprintf("CLOCK#%08d", i)},
-		Index:   map[string]string{"GSI1PK": "DAY#2026-11-25", "GSI1SK": fmt.Sprintf("%08d", i)},
-		Version: 1,
-		Data:    benchDoc,
+// capacityPerOp counts what OnConsumed reports during the timed loop and
+// reports it per iteration.
+func capacityPerOp(b *testing.B, s table.Store) func() {
+	var (
+		mu       sync.Mutex
+		wcu, rcu float64
+	)
+	s.(*dynamo.Store).OnConsumed = func(_ string, w, r float64) {
+		mu.Lock()
+		wcu += w
+		rcu += r
+		mu.Unlock()
 	}
-}
-
-// meter sums what OnConsumed reports.
-type meter struct {
-	mu       sync.Mutex
-	wcu, rcu float64
-}
-
-func (m *meter) hook(_ string, wcu, rcu float64) {
-	m.mu.Lock()
-	m.wcu += wcu
-	m.rcu += rcu
-	m.mu.Unlock()
-}
-
-// measure counts the capacity s consumes from now on.
-func measure(s *dynamo.Store) *meter {
-	m := &meter{}
-	s.OnConsumed = m.hook
-	return m
-}
-
-// report divides what was counted by the iterations.
-func (m *meter) report(b *testing.B) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b.ReportMetric(m.wcu/float64(b.N), "WCU/op")
-	b.ReportMetric(m.rcu/float64(b.N), "RCU/op")
-}
-
-func seed(b *testing.B, s table.Store, pk string, n int) {
-	b.Helper()
-	for start := 0; start < n; start += table.MaxTransactOps {
-		var ops []table.Op
-		for i := start; i < min(n, start+table.MaxTransactOps); i++ {
-			it := benchItem(pk, i)
-			ops = append(ops, table.Op{Put: &it})
-		}
-		require.NoError(b, s.Transact(b.Context(), ops))
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		b.ReportMetric(wcu/float64(b.N), "WCU/op")
+		b.ReportMetric(rcu/float64(b.N), "RCU/op")
 	}
-}
-
-func BenchmarkGet(b *testing.B) {
-	s, _, _ := newStore(b)
-	seed(b, s, "USER#u-1", 1000)
-	ctx := b.Context()
-	m := measure(s)
-	for i := 0; b.Loop(); i++ {
-		if _, err := s.Get(ctx, benchItem("USER#u-1", (i*7919)%1000).Key); err != nil {
-			b.Fatal(err)
-		}
-	}
-	m.report(b)
-}
-
-func BenchmarkPutConditional(b *testing.B) {
-	s, _, _ := newStore(b)
-	ctx := b.Context()
-	m := measure(s)
-	for i := 0; b.Loop(); i++ {
-		if err := s.Put(ctx, benchItem("USER#u-1", i), table.IfNotExists); err != nil {
-			b.Fatal(err)
-		}
-	}
-	m.report(b)
-}
-
-func BenchmarkQuery100(b *testing.B) {
-	s, _, _ := newStore(b)
-	seed(b, s, "USER#u-1", 1000)
-	ctx := b.Context()
-	q := table.Query{Tenant: "t-acme", PK: "USER#u-1", SortOp: table.SortBeginsWith, Value: "CLOCK#", Limit: 100}
-	m := measure(s)
-	for b.Loop() {
-		page, err := s.Query(ctx, q)
-		if err != nil || len(page.Items) != 100 {
-			b.Fatal(err, len(page.Items))
-		}
-	}
-	m.report(b)
-}
-
-func BenchmarkTransact2(b *testing.B) {
-	s, _, _ := newStore(b)
-	ctx := b.Context()
-	balance := table.Item{Key: table.Key{Tenant: "t-acme", PK: "LEAVE#u-1", SK: "BALANCE"}, Version: 0}
-	require.NoError(b, s.Put(ctx, balance, table.Always))
-	m := measure(s)
-	for i := 0; b.Loop(); i++ {
-		req := benchItem("LEAVE#u-1", i)
-		next := balance
-		next.Version = int64(i + 1)
-		err := s.Transact(ctx, []table.Op{
-			{Put: &req, Condition: table.IfNotExists},
-			{Put: &next, Condition: table.IfVersion(int64(i))},
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	m.report(b)
 }

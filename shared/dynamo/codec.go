@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -14,35 +13,17 @@ import (
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
-// DynamoDB's key size limits, counted as the embedded store counts them
-// ("<tenant>#<key>" for every key attribute) so that both refuse the same keys.
-const (
-	maxPartitionKey = 2048
-	maxSortKey      = 1024
-)
-
-// tenantPrefix is what every stored partition key of tenant starts with.
-// A tenant holding the separator is escaped ("%" as "%25", "#" as "%23"),
-// so that tenant "a#USER" with PK "u-1" can never meet tenant "a" with PK
-// "USER#u-1". Ordinary tenant IDs are stored as they are: "t-acme#USER#u-1".
-func tenantPrefix(tenant string) string {
-	if strings.ContainsAny(tenant, "#%") {
-		tenant = strings.NewReplacer("%", "%25", "#", "%23").Replace(tenant)
-	}
-	return tenant + "#"
-}
-
 // key is the stored primary key of k.
 func (s *Store) key(k table.Key) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		s.schema.PK: &types.AttributeValueMemberS{Value: tenantPrefix(k.Tenant) + k.PK},
+		s.schema.PK: &types.AttributeValueMemberS{Value: table.TenantPrefix(k.Tenant) + k.PK},
 		s.schema.SK: &types.AttributeValueMemberS{Value: k.SK},
 	}
 }
 
 // encode is the stored item.
 func (s *Store) encode(it table.Item) map[string]types.AttributeValue {
-	prefix := tenantPrefix(it.Tenant)
+	prefix := table.TenantPrefix(it.Tenant)
 	m := make(map[string]types.AttributeValue, 5+len(it.Index))
 	m[s.schema.PK] = &types.AttributeValueMemberS{Value: prefix + it.PK}
 	m[s.schema.SK] = &types.AttributeValueMemberS{Value: it.SK}
@@ -64,7 +45,7 @@ func (s *Store) encode(it table.Item) map[string]types.AttributeValue {
 
 // decode reads a stored item of tenant, removing the tenant prefixes.
 func (s *Store) decode(tenant string, m map[string]types.AttributeValue) (table.Item, error) {
-	prefix := tenantPrefix(tenant)
+	prefix := table.TenantPrefix(tenant)
 	var it table.Item
 	it.Tenant = tenant
 	var err error
@@ -141,47 +122,6 @@ func (s *Store) physical(m map[string]types.AttributeValue) physicalKey {
 		k.sk = v.Value
 	}
 	return k
-}
-
-func validKey(k table.Key) error {
-	switch {
-	case k.Tenant == "" || k.PK == "" || k.SK == "":
-		return fmt.Errorf("key %s: tenant, PK and SK are required: %w", keyString(k), table.ErrInvalid)
-	case !utf8.ValidString(k.Tenant) || !utf8.ValidString(k.PK) || !utf8.ValidString(k.SK):
-		return fmt.Errorf("key %s: not UTF-8: %w", keyString(k), table.ErrInvalid)
-	case len(tenantPrefix(k.Tenant))+len(k.PK) > maxPartitionKey || len(tenantPrefix(k.Tenant))+len(k.SK) > maxSortKey:
-		return fmt.Errorf("key %s: longer than DynamoDB allows: %w", keyString(k), table.ErrInvalid)
-	}
-	return nil
-}
-
-// validItem checks the key, the index attributes (known to the schema,
-// non-empty, UTF-8, not too long), the expiry and the size, as the
-// embedded store does.
-func (s *Store) validItem(it table.Item) error {
-	if err := validKey(it.Key); err != nil {
-		return err
-	}
-	if it.ExpiresAt < 0 {
-		return fmt.Errorf("item %s: negative ExpiresAt: %w", keyString(it.Key), table.ErrInvalid)
-	}
-	for a, v := range it.Index {
-		ka, ok := s.known[a]
-		if !ok {
-			return fmt.Errorf("item %s: %q is no index key attribute of the schema: %w", keyString(it.Key), a, table.ErrInvalid)
-		}
-		limit := maxSortKey
-		if ka.partition {
-			limit = maxPartitionKey
-		}
-		if v == "" || !utf8.ValidString(v) || len(tenantPrefix(it.Tenant))+len(v) > limit {
-			return fmt.Errorf("item %s: index attribute %s: empty, not UTF-8 or too long: %w", keyString(it.Key), a, table.ErrInvalid)
-		}
-	}
-	if n := table.ItemSize(it); n > table.MaxItemSize {
-		return fmt.Errorf("item %s: %d bytes: %w", keyString(it.Key), n, table.ErrTooLarge)
-	}
-	return nil
 }
 
 // mapErr turns DynamoDB's errors into the port's kinds, keeping the

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -57,8 +56,7 @@ type Store struct {
 	table  string
 	schema table.Schema
 	ttl    string
-	index  map[string]table.IndexSchema // by name
-	known  map[string]keyAttr           // index key attributes by name
+	known  map[string]keyAttr // index key attributes by name
 
 	// OnConsumed, when set, receives the capacity DynamoDB reports
 	// (ReturnConsumedCapacity TOTAL) for each call of the port: op is
@@ -79,13 +77,12 @@ type keyAttr struct {
 func New(client API, tableName string, schema table.Schema) *Store {
 	s := &Store{
 		client: client, table: tableName, schema: schema, ttl: schema.TTL,
-		index: map[string]table.IndexSchema{}, known: map[string]keyAttr{},
+		known: map[string]keyAttr{},
 	}
 	if s.ttl == "" {
 		s.ttl = defaultTTL
 	}
 	for _, ix := range schema.Indexes {
-		s.index[ix.Name] = ix
 		s.known[ix.PK] = keyAttr{partition: true}
 		if ix.SK != "" {
 			s.known[ix.SK] = keyAttr{}
@@ -96,7 +93,7 @@ func New(client API, tableName string, schema table.Schema) *Store {
 
 // Get reads one unexpired item.
 func (s *Store) Get(ctx context.Context, key table.Key) (table.Item, error) {
-	if err := validKey(key); err != nil {
+	if err := table.ValidateKey(key); err != nil {
 		return table.Item{}, fmt.Errorf("dynamo: get: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -109,18 +106,18 @@ func (s *Store) Get(ctx context.Context, key table.Key) (table.Item, error) {
 		ReturnConsumedCapacity: s.capacity(),
 	})
 	if err != nil {
-		return table.Item{}, fmt.Errorf("dynamo: get %s: %w", keyString(key), mapErr(ctx, err))
+		return table.Item{}, fmt.Errorf("dynamo: get %s: %w", table.KeyString(key), mapErr(ctx, err))
 	}
 	s.report("Get", out.ConsumedCapacity)
 	if out.Item == nil {
-		return table.Item{}, fmt.Errorf("dynamo: get %s: %w", keyString(key), table.ErrNotFound)
+		return table.Item{}, fmt.Errorf("dynamo: get %s: %w", table.KeyString(key), table.ErrNotFound)
 	}
 	it, err := s.decode(key.Tenant, out.Item)
 	if err != nil {
-		return table.Item{}, fmt.Errorf("dynamo: get %s: %w", keyString(key), err)
+		return table.Item{}, fmt.Errorf("dynamo: get %s: %w", table.KeyString(key), err)
 	}
 	if s.expired(it.ExpiresAt) {
-		return table.Item{}, fmt.Errorf("dynamo: get %s: %w", keyString(key), table.ErrNotFound)
+		return table.Item{}, fmt.Errorf("dynamo: get %s: %w", table.KeyString(key), table.ErrNotFound)
 	}
 	return it, nil
 }
@@ -129,18 +126,8 @@ func (s *Store) Get(ctx context.Context, key table.Key) (table.Item, error) {
 // BatchGetItem calls, retrying unprocessed keys with backoff, and returns
 // the unexpired ones found in the order of keys.
 func (s *Store) BatchGet(ctx context.Context, keys []table.Key) ([]table.Item, error) {
-	if len(keys) > table.MaxBatchGetKeys {
-		return nil, fmt.Errorf("dynamo: batch get: %d keys, at most %d: %w", len(keys), table.MaxBatchGetKeys, table.ErrInvalid)
-	}
-	seen := make(map[table.Key]bool, len(keys))
-	for _, k := range keys {
-		if err := validKey(k); err != nil {
-			return nil, fmt.Errorf("dynamo: batch get: %w", err)
-		}
-		if seen[k] {
-			return nil, fmt.Errorf("dynamo: batch get: key %s twice: %w", keyString(k), table.ErrInvalid)
-		}
-		seen[k] = true
+	if err := table.ValidateBatchGet(keys); err != nil {
+		return nil, fmt.Errorf("dynamo: batch get: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("dynamo: batch get: %w", err)
@@ -206,7 +193,7 @@ func (s *Store) BatchGet(ctx context.Context, keys []table.Key) ([]table.Item, e
 
 // Put writes item if cond holds.
 func (s *Store) Put(ctx context.Context, item table.Item, cond table.Condition) error {
-	if err := s.validItem(item); err != nil {
+	if err := table.ValidateItem(s.schema, item); err != nil {
 		return fmt.Errorf("dynamo: put: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -230,14 +217,14 @@ func (s *Store) Put(ctx context.Context, item table.Item, cond table.Condition) 
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("dynamo: put %s: %w", keyString(item.Key), mapErr(ctx, err))
+		return fmt.Errorf("dynamo: put %s: %w", table.KeyString(item.Key), mapErr(ctx, err))
 	}
 	return nil
 }
 
 // Delete removes key if cond holds; deleting a missing key is no error.
 func (s *Store) Delete(ctx context.Context, key table.Key, cond table.Condition) error {
-	if err := validKey(key); err != nil {
+	if err := table.ValidateKey(key); err != nil {
 		return fmt.Errorf("dynamo: delete: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -261,7 +248,7 @@ func (s *Store) Delete(ctx context.Context, key table.Key, cond table.Condition)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("dynamo: delete %s: %w", keyString(key), mapErr(ctx, err))
+		return fmt.Errorf("dynamo: delete %s: %w", table.KeyString(key), mapErr(ctx, err))
 	}
 	return nil
 }
@@ -391,8 +378,4 @@ func retryConflicts(ctx context.Context, call func() error) error {
 			return err
 		}
 	}
-}
-
-func keyString(k table.Key) string {
-	return strings.Join([]string{k.Tenant, k.PK, k.SK}, "/")
 }

@@ -2,11 +2,7 @@ package dynamo
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -14,9 +10,6 @@ import (
 
 	"github.com/lantau-hq/lantau/shared/table"
 )
-
-// defaultLimit is the page size of a query without a Limit.
-const defaultLimit = 100
 
 // Query reads one page of a partition of the table or of an index. Expired
 // items are filtered out by DynamoDB (FilterExpression), which applies the
@@ -38,9 +31,11 @@ func (s *Store) query(ctx context.Context, q table.Query) (table.Page, error) {
 	}
 	var start map[string]types.AttributeValue
 	if q.Cursor != "" {
-		if start, err = p.decodeCursor(q.Cursor); err != nil {
+		pos, err := table.DecodeCursor(s.schema, q)
+		if err != nil {
 			return table.Page{}, err
 		}
+		start = p.startKey(pos)
 	}
 	if err := ctx.Err(); err != nil {
 		return table.Page{}, err
@@ -48,15 +43,12 @@ func (s *Store) query(ctx context.Context, q table.Query) (table.Page, error) {
 	if p.empty {
 		return table.Page{}, nil
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = defaultLimit
-	}
+	limit := q.PageSize()
 	want := limit + 1
 
 	names := map[string]string{"#pk": p.pkAttr, "#ttl": s.ttl}
 	values := map[string]types.AttributeValue{
-		":pk":  &types.AttributeValueMemberS{Value: tenantPrefix(q.Tenant) + q.PK},
+		":pk":  &types.AttributeValueMemberS{Value: table.TenantPrefix(q.Tenant) + q.PK},
 		":now": &types.AttributeValueMemberN{Value: fmt.Sprint(s.now())},
 	}
 	keyCond := "#pk = :pk"
@@ -124,12 +116,12 @@ func (s *Store) query(ctx context.Context, q table.Query) (table.Page, error) {
 	page := table.Page{Items: items}
 	if len(items) > limit {
 		page.Items = items[:limit]
-		page.Cursor = p.encodeCursor(page.Items[limit-1])
+		page.Cursor = table.EncodeCursor(s.schema, q, page.Items[limit-1])
 	}
 	return page, nil
 }
 
-// queryPlan is what a query reads and the fingerprint its cursors carry.
+// queryPlan is what a query reads.
 type queryPlan struct {
 	s              *Store
 	tenant, pk     string
@@ -138,33 +130,17 @@ type queryPlan struct {
 	sortOp         table.SortOp
 	value, value2  string
 	empty          bool // the condition matches nothing: no need to ask
-	fingerprint    string
 }
 
 func (s *Store) plan(q table.Query) (queryPlan, error) {
-	switch {
-	case q.Tenant == "" || q.PK == "":
-		return queryPlan{}, fmt.Errorf("tenant and PK are required: %w", table.ErrInvalid)
-	case !utf8.ValidString(q.Tenant) || !utf8.ValidString(q.PK) || !utf8.ValidString(q.Value) || !utf8.ValidString(q.Value2):
-		return queryPlan{}, fmt.Errorf("not UTF-8: %w", table.ErrInvalid)
-	case q.Limit < 0 || q.Limit > table.MaxQueryLimit:
-		return queryPlan{}, fmt.Errorf("limit %d, want 0 to %d: %w", q.Limit, table.MaxQueryLimit, table.ErrInvalid)
-	case q.SortOp > table.SortGE:
-		return queryPlan{}, fmt.Errorf("sort op %d: %w", q.SortOp, table.ErrInvalid)
-	case q.SortOp == table.SortBetween && q.Value > q.Value2:
-		return queryPlan{}, fmt.Errorf("between %q and %q: %w", q.Value, q.Value2, table.ErrInvalid)
+	if err := table.ValidateQuery(s.schema, q); err != nil {
+		return queryPlan{}, err
 	}
 	p := queryPlan{s: s, tenant: q.Tenant, pk: q.PK, pkAttr: s.schema.PK, skAttr: s.schema.SK,
 		sortOp: q.SortOp, value: q.Value, value2: q.Value2}
 	if q.Index != "" {
-		ix, ok := s.index[q.Index]
-		if !ok {
-			return queryPlan{}, fmt.Errorf("no index %q: %w", q.Index, table.ErrInvalid)
-		}
+		ix, _ := s.schema.Index(q.Index)
 		p.index, p.pkAttr, p.skAttr = true, ix.PK, ix.SK
-		if ix.SK == "" && q.SortOp != table.SortAny {
-			return queryPlan{}, fmt.Errorf("index %q has no sort key: %w", q.Index, table.ErrInvalid)
-		}
 	}
 	// DynamoDB refuses empty strings in key conditions; every stored sort
 	// key is non-empty, so an empty value has a plain meaning.
@@ -180,81 +156,25 @@ func (s *Store) plan(q table.Query) (queryPlan, error) {
 	default: // Eq, LT, LE ""
 		p.empty = true
 	}
-	// The fingerprint: what the query asks, with values it ignores cleared.
-	v1, v2 := q.Value, q.Value2
-	if q.SortOp == table.SortAny {
-		v1 = ""
-	}
-	if q.SortOp != table.SortBetween {
-		v2 = ""
-	}
-	raw, _ := json.Marshal([]any{"lantau-dynamo-cursor-1", q.Tenant, q.Index, q.PK, q.SortOp, v1, v2, q.Reverse})
-	sum := sha256.Sum256(raw)
-	p.fingerprint = base64.RawURLEncoding.EncodeToString(sum[:12])
 	return p, nil
 }
 
-// cursor is the JSON inside a cursor: the query's fingerprint and the last
-// returned item's LastEvaluatedKey as plain strings without tenant prefixes
-// (table: [SK]; index: [index SK, PK, SK]). Decoding puts the prefixes back
-// from the query itself, so a cursor can never lead into another tenant.
-type cursor struct {
-	F string   `json:"f"`
-	K []string `json:"k"`
-}
-
-func (p queryPlan) encodeCursor(last table.Item) string {
-	c := cursor{F: p.fingerprint}
-	if p.index {
-		if p.skAttr != "" {
-			c.K = append(c.K, last.Index[p.skAttr])
-		}
-		c.K = append(c.K, last.PK)
-	}
-	c.K = append(c.K, last.SK)
-	raw, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(raw)
-}
-
-func (p queryPlan) decodeCursor(s string) (map[string]types.AttributeValue, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("%w: not base64url", table.ErrBadCursor)
-	}
-	var c cursor
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("%w: not JSON", table.ErrBadCursor)
-	}
-	if c.F != p.fingerprint {
-		return nil, fmt.Errorf("%w: from another query", table.ErrBadCursor)
-	}
-	want := 1
-	if p.index {
-		want = 2
-		if p.skAttr != "" {
-			want = 3
-		}
-	}
-	if len(c.K) != want {
-		return nil, fmt.Errorf("%w: wrong position", table.ErrBadCursor)
-	}
-	for _, v := range c.K {
-		if v == "" || !utf8.ValidString(v) {
-			return nil, fmt.Errorf("%w: wrong position", table.ErrBadCursor)
-		}
-	}
-	s2 := p.s.schema
-	prefix := tenantPrefix(p.tenant)
+// startKey is the ExclusiveStartKey of a cursor's position (table.DecodeCursor),
+// with the tenant prefixes put back from the query itself.
+func (p queryPlan) startKey(pos []string) map[string]types.AttributeValue {
+	sc := p.s.schema
+	prefix := table.TenantPrefix(p.tenant)
 	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-	key := map[string]types.AttributeValue{s2.SK: str(c.K[want-1])}
+	n := len(pos)
+	key := map[string]types.AttributeValue{sc.SK: str(pos[n-1])}
 	if !p.index {
-		key[s2.PK] = str(prefix + p.pk)
-		return key, nil
+		key[sc.PK] = str(prefix + p.pk)
+		return key
 	}
-	key[s2.PK] = str(prefix + c.K[want-2])
+	key[sc.PK] = str(prefix + pos[n-2])
 	key[p.pkAttr] = str(prefix + p.pk)
 	if p.skAttr != "" {
-		key[p.skAttr] = str(c.K[0])
+		key[p.skAttr] = str(pos[0])
 	}
-	return key, nil
+	return key
 }

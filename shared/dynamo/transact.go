@@ -18,7 +18,7 @@ import (
 // the same requests with the same errors. A transaction cancelled by a
 // conflicting one in flight is retried with backoff.
 func (s *Store) Transact(ctx context.Context, ops []table.Op) error {
-	if err := s.validOps(ops); err != nil {
+	if err := table.ValidateTransact(s.schema, ops); err != nil {
 		return fmt.Errorf("dynamo: transact: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -92,46 +92,4 @@ func cancelled(err error) (error, bool) {
 		}
 	}
 	return err, retry
-}
-
-// validOps checks a transaction before it is sent.
-func (s *Store) validOps(ops []table.Op) error {
-	if len(ops) == 0 || len(ops) > table.MaxTransactOps {
-		return fmt.Errorf("%d operations, want 1 to %d: %w", len(ops), table.MaxTransactOps, table.ErrInvalid)
-	}
-	seen := make(map[table.Key]int, len(ops))
-	for i, op := range ops {
-		n := 0
-		for _, set := range []bool{op.Put != nil, op.Delete != nil, op.Check != nil} {
-			if set {
-				n++
-			}
-		}
-		if n != 1 {
-			return fmt.Errorf("operation %d: want exactly one of Put, Delete, Check: %w", i, table.ErrInvalid)
-		}
-		if op.Check != nil && op.Condition.Kind() == "" {
-			return fmt.Errorf("operation %d: a check needs a condition: %w", i, table.ErrInvalid)
-		}
-		var k table.Key
-		switch {
-		case op.Put != nil:
-			if err := s.validItem(*op.Put); err != nil {
-				return fmt.Errorf("operation %d: %w", i, err)
-			}
-			k = op.Put.Key
-		case op.Delete != nil:
-			k = *op.Delete
-		default:
-			k = *op.Check
-		}
-		if err := validKey(k); err != nil {
-			return fmt.Errorf("operation %d: %w", i, err)
-		}
-		if j, dup := seen[k]; dup {
-			return fmt.Errorf("operations %d and %d on the same key %s: %w", j, i, keyString(k), table.ErrInvalid)
-		}
-		seen[k] = i
-	}
-	return nil
 }

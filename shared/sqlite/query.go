@@ -2,18 +2,12 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/lantau-hq/lantau/shared/table"
 )
-
-// defaultLimit is the page size of a query without a Limit.
-const defaultLimit = 100
 
 // Query reads one page of a partition of the table or of an index, in sort
 // key order (for an index: index sort key, then the table's keys, so that
@@ -34,7 +28,7 @@ func (s *Store) query(ctx context.Context, q table.Query) (table.Page, error) {
 	}
 	var after []string
 	if q.Cursor != "" {
-		if after, err = plan.decodeCursor(q.Cursor); err != nil {
+		if after, err = table.DecodeCursor(s.schema, q); err != nil {
 			return table.Page{}, err
 		}
 	}
@@ -91,10 +85,7 @@ func (s *Store) query(ctx context.Context, q table.Query) (table.Page, error) {
 	for i, c := range plan.order {
 		order[i] = c + dir
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = defaultLimit
-	}
+	limit := q.PageSize()
 	args = append(args, limit+1) // one more tells whether another page follows
 	query := "SELECT " + s.selectCols() + " FROM items WHERE " + where.String() +
 		" ORDER BY " + strings.Join(order, ", ") + " LIMIT ?"
@@ -122,7 +113,7 @@ func (s *Store) query(ctx context.Context, q table.Query) (table.Page, error) {
 	}
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
-		page.Cursor = plan.encodeCursor(page.Items[limit-1])
+		page.Cursor = table.EncodeCursor(s.schema, q, page.Items[limit-1])
 	}
 	return page, nil
 }
@@ -175,101 +166,24 @@ func (s *Store) stmt(query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// queryPlan is what a query reads and the fingerprint its cursors carry.
+// queryPlan is the columns a query reads.
 type queryPlan struct {
-	s              *Store
 	gsi            bool
 	pkCol, sortCol string
-	order          []string // the columns of the sort order, which a cursor holds
-	fingerprint    string
+	order          []string // the columns of the sort order: a cursor's position
 }
 
 func (s *Store) plan(q table.Query) (queryPlan, error) {
-	switch {
-	case q.Tenant == "" || q.PK == "":
-		return queryPlan{}, fmt.Errorf("tenant and PK are required: %w", table.ErrInvalid)
-	case q.Limit < 0 || q.Limit > table.MaxQueryLimit:
-		return queryPlan{}, fmt.Errorf("limit %d, want 0 to %d: %w", q.Limit, table.MaxQueryLimit, table.ErrInvalid)
-	case q.SortOp > table.SortGE:
-		return queryPlan{}, fmt.Errorf("sort op %d: %w", q.SortOp, table.ErrInvalid)
-	case q.SortOp == table.SortBetween && q.Value > q.Value2:
-		return queryPlan{}, fmt.Errorf("between %q and %q: %w", q.Value, q.Value2, table.ErrInvalid)
+	if err := table.ValidateQuery(s.schema, q); err != nil {
+		return queryPlan{}, err
 	}
-	p := queryPlan{s: s, pkCol: "pk", sortCol: "sk", order: []string{"sk"}}
+	p := queryPlan{pkCol: "pk", sortCol: "sk", order: []string{"sk"}}
 	if q.Index != "" {
-		g, ok := s.index[q.Index]
-		if !ok {
-			return queryPlan{}, fmt.Errorf("no index %q: %w", q.Index, table.ErrInvalid)
-		}
+		g := s.index[q.Index]
 		p.gsi, p.pkCol, p.sortCol, p.order = true, g.pkCol, g.skCol, []string{g.skCol, "pk", "sk"}
 		if g.skCol == "" {
-			if q.SortOp != table.SortAny {
-				return queryPlan{}, fmt.Errorf("index %q has no sort key: %w", q.Index, table.ErrInvalid)
-			}
 			p.order = []string{"pk", "sk"}
 		}
 	}
-	// The fingerprint: what the query asks, with values it ignores cleared.
-	v1, v2 := q.Value, q.Value2
-	if q.SortOp == table.SortAny {
-		v1 = ""
-	}
-	if q.SortOp != table.SortBetween {
-		v2 = ""
-	}
-	raw, _ := json.Marshal([]any{"lantau-cursor-1", q.Tenant, q.Index, q.PK, q.SortOp, v1, v2, q.Reverse})
-	sum := sha256.Sum256(raw)
-	p.fingerprint = base64.RawURLEncoding.EncodeToString(sum[:12])
 	return p, nil
-}
-
-// cursor is the JSON inside a cursor: the query's fingerprint and the sort
-// position of the last item returned.
-type cursor struct {
-	F string   `json:"f"`
-	K []string `json:"k"`
-}
-
-func (p queryPlan) encodeCursor(last table.Item) string {
-	c := cursor{F: p.fingerprint}
-	for _, col := range p.order {
-		switch col {
-		case "pk":
-			c.K = append(c.K, last.PK)
-		case "sk":
-			c.K = append(c.K, last.SK)
-		default:
-			c.K = append(c.K, last.Index[p.s.attrOf(col)])
-		}
-	}
-	raw, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(raw)
-}
-
-func (p queryPlan) decodeCursor(s string) ([]string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("%w: not base64url", table.ErrBadCursor)
-	}
-	var c cursor
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("%w: not JSON", table.ErrBadCursor)
-	}
-	if c.F != p.fingerprint {
-		return nil, fmt.Errorf("%w: from another query", table.ErrBadCursor)
-	}
-	if len(c.K) != len(p.order) {
-		return nil, fmt.Errorf("%w: wrong position", table.ErrBadCursor)
-	}
-	return c.K, nil
-}
-
-// attrOf is the attribute name of a column.
-func (s *Store) attrOf(col string) string {
-	for a, c := range s.known {
-		if c == col {
-			return a
-		}
-	}
-	return ""
 }

@@ -12,7 +12,7 @@ import (
 
 // Get reads one unexpired item.
 func (s *Store) Get(ctx context.Context, key table.Key) (table.Item, error) {
-	if err := validKey(key); err != nil {
+	if err := table.ValidateKey(key); err != nil {
 		return table.Item{}, fmt.Errorf("sqlite: get: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -47,18 +47,8 @@ func (s *Store) getWith(ctx context.Context, stmt *sql.Stmt, key table.Key) (tab
 // BatchGet reads up to MaxBatchGetKeys items from one snapshot, returning
 // those found in the order of keys.
 func (s *Store) BatchGet(ctx context.Context, keys []table.Key) ([]table.Item, error) {
-	if len(keys) > table.MaxBatchGetKeys {
-		return nil, fmt.Errorf("sqlite: batch get: %d keys, at most %d: %w", len(keys), table.MaxBatchGetKeys, table.ErrInvalid)
-	}
-	seen := make(map[table.Key]bool, len(keys))
-	for _, k := range keys {
-		if err := validKey(k); err != nil {
-			return nil, fmt.Errorf("sqlite: batch get: %w", err)
-		}
-		if seen[k] {
-			return nil, fmt.Errorf("sqlite: batch get: key %v twice: %w", k, table.ErrInvalid)
-		}
-		seen[k] = true
+	if err := table.ValidateBatchGet(keys); err != nil {
+		return nil, fmt.Errorf("sqlite: batch get: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: batch get: %w", err)
@@ -88,7 +78,7 @@ func (s *Store) BatchGet(ctx context.Context, keys []table.Key) ([]table.Item, e
 
 // Put writes item if cond holds, in one statement.
 func (s *Store) Put(ctx context.Context, item table.Item, cond table.Condition) error {
-	if err := s.validItem(item); err != nil {
+	if err := table.ValidateItem(s.schema, item); err != nil {
 		return fmt.Errorf("sqlite: put: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -107,14 +97,14 @@ func (s *Store) Put(ctx context.Context, item table.Item, cond table.Condition) 
 		stmt, args = s.putIfVersion, append(args, s.now(), cond.Version())
 	}
 	if err := execOne(ctx, stmt, args...); err != nil {
-		return fmt.Errorf("sqlite: put %s: %w", keyString(item.Key), err)
+		return fmt.Errorf("sqlite: put %s: %w", table.KeyString(item.Key), err)
 	}
 	return nil
 }
 
 // Delete removes key if cond holds.
 func (s *Store) Delete(ctx context.Context, key table.Key, cond table.Condition) error {
-	if err := validKey(key); err != nil {
+	if err := table.ValidateKey(key); err != nil {
 		return fmt.Errorf("sqlite: delete: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -139,7 +129,7 @@ func (s *Store) Delete(ctx context.Context, key table.Key, cond table.Condition)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: delete %s: %w", keyString(key), err)
+		return fmt.Errorf("sqlite: delete %s: %w", table.KeyString(key), err)
 	}
 	return nil
 }
@@ -152,7 +142,7 @@ func (s *Store) Transact(ctx context.Context, ops []table.Op) (err error) {
 			err = fmt.Errorf("sqlite: transact: %w", err)
 		}
 	}()
-	if err := s.validOps(ops); err != nil {
+	if err := table.ValidateTransact(s.schema, ops); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -173,7 +163,7 @@ func (s *Store) Transact(ctx context.Context, ops []table.Op) (err error) {
 		if alive == nil {
 			alive = tx.StmtContext(ctx, s.alive)
 		}
-		k := opKey(op)
+		k := op.Key()
 		var version int64
 		err := alive.QueryRowContext(ctx, k.Tenant, k.PK, k.SK, now).Scan(&version)
 		exists := err == nil
@@ -299,5 +289,3 @@ func ctxErr(ctx context.Context, err error) error {
 	}
 	return err
 }
-
-func keyString(k table.Key) string { return fmt.Sprintf("%q/%q/%q", k.Tenant, k.PK, k.SK) }

@@ -3,6 +3,7 @@ package tabletest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,6 +106,14 @@ func testValidation(t *testing.T, s table.Store) {
 	cases["Query limit over MaxQueryLimit"] = query(table.Query{Tenant: tenant, PK: "P", Limit: table.MaxQueryLimit + 1})
 	cases["Query between upside down"] = query(table.Query{Tenant: tenant, PK: "P", SortOp: table.SortBetween, Value: "b", Value2: "a"})
 	cases["Query unknown sort op"] = query(table.Query{Tenant: tenant, PK: "P", SortOp: 200, Value: "a"})
+	cases["Query not UTF-8"] = query(table.Query{Tenant: tenant, PK: "P\xff"})
+	// Key limits count the tenant as DynamoDB stores it, escaped: this key
+	// fits with the tenant as given, not once "#" and "%" are escaped.
+	escaped := tenant + "#%"
+	long := strings.Repeat("p", table.MaxPartitionKey-len(escaped)-1)
+	cases["Put key too long once the tenant is escaped"] = func(ctx context.Context) error {
+		return s.Put(ctx, table.Item{Key: table.Key{Tenant: escaped, PK: long, SK: "S"}}, table.Always)
+	}
 	cases["BatchGet duplicate keys"] = func(ctx context.Context) error { _, err := s.BatchGet(ctx, []table.Key{good, good}); return err }
 	cases["Transact two ops on one key"] = func(ctx context.Context) error {
 		return s.Transact(ctx, []table.Op{{Put: &table.Item{Key: good}}, {Check: &good, Condition: table.IfNotExists}})
@@ -122,6 +131,12 @@ func testValidation(t *testing.T, s table.Store) {
 		})
 	}
 	assertMissing(t, s, good, "a refused request wrote nothing")
+
+	// The longest keys the limits allow are stored.
+	longest := table.Key{Tenant: escaped, PK: strings.Repeat("p", table.MaxPartitionKey-len(table.TenantPrefix(escaped))),
+		SK: strings.Repeat("s", table.MaxSortKey-len(table.TenantPrefix(escaped)))}
+	require.NoError(t, s.Put(t.Context(), table.Item{Key: longest}, table.Always), "keys at the limits")
+	assertVersion(t, s, longest, 0)
 }
 
 // conditionCases cover every condition against a missing, a live (version 3)

@@ -113,10 +113,7 @@ func assertVersion(t *testing.T, s table.Store, key table.Key, v int64, msgAndAr
 // drain reads every page of q, checking each against its limit.
 func drain(t *testing.T, s table.Store, q table.Query) []table.Item {
 	t.Helper()
-	limit := q.Limit
-	if limit == 0 {
-		limit = 100
-	}
+	limit := q.PageSize()
 	var all []table.Item
 	for pages := 0; ; pages++ {
 		require.Less(t, pages, 5000, "query never ends")

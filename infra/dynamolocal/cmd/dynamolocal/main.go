@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lantau-hq/lantau/infra/dynamolocal"
+	"github.com/lantau-hq/lantau/infra/lambdatest"
 )
 
 func main() {
@@ -37,7 +38,7 @@ func run(args []string) error {
 		return err
 	}
 	if *dir == "" {
-		root, err := dynamolocal.RepoRoot()
+		root, err := lambdatest.RepoRoot()
 		if err != nil {
 			return err
 		}
