@@ -10,12 +10,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -209,20 +212,9 @@ func CheckConstructors(tmpl *template.Template, ctors map[string]function.Constr
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		return fmt.Errorf("template and code disagree:\n  %s", joinLines(problems))
+		return fmt.Errorf("template and code disagree:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return nil
-}
-
-func joinLines(l []string) string {
-	s := ""
-	for i, p := range l {
-		if i > 0 {
-			s += "\n  "
-		}
-		s += p
-	}
-	return s
 }
 
 func (r *Runner) buildFunction(ctx context.Context, spec *template.Function) (*Function, error) {
@@ -393,10 +385,5 @@ func (r *Runner) dataPath(parts ...string) string {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
