@@ -655,3 +655,20 @@ func TestHTTPAPI_CORSAsAPIGatewayAppliesIt(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:5173", got.Header.Get("Access-Control-Allow-Origin"))
 	assert.Contains(t, got.Header.Get("Access-Control-Expose-Headers"), "retry-after")
 }
+
+func TestSchedules_FireOnTimeThroughTheSpool(t *testing.T) {
+	rec := &recorder{calls: map[string][]json.RawMessage{}}
+	// The runner's clock is 59.9 s behind, so rate(1 minute) is due 100 ms after start.
+	r, err := New(context.Background(), Config{
+		Template: probeTemplate(t), Constructors: constructors(rec), DataDir: t.TempDir(),
+		Addr: "127.0.0.1:0", AWSAddr: "127.0.0.1:0", RetryBase: 5 * time.Millisecond,
+		Params: map[string]string{"JwtIssuer": "http://127.0.0.1:9"},
+		Now:    func() time.Time { return time.Now().Add(-59900 * time.Millisecond) },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	r.Start()
+	t.Cleanup(func() { _ = r.Close() })
+	require.Eventually(t, func() bool { return len(rec.got("probecron")) == 1 }, 5*time.Second, 10*time.Millisecond)
+	assert.JSONEq(t, `{"job":"often"}`, string(rec.got("probecron")[0]))
+}
