@@ -7,6 +7,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/audit/auditfn"
 	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/health"
+	"github.com/lantau-hq/lantau/shared/identity/identityfn"
 )
 
 // Constructors maps functions/<name> to the constructor its main calls.
@@ -15,5 +16,6 @@ func Constructors() map[string]function.Constructor {
 		"health":   health.New,
 		"audit":    auditfn.NewConsumer,
 		"auditapi": auditfn.NewAPI,
+		"identity": identityfn.New,
 	}
 }

@@ -163,6 +163,7 @@ func TestCheckPassword_Policy(t *testing.T) {
 		{"keyboard reversed", "lkjhgfdsapoiu", nil, []string{"repetitive"}},
 		{"email local part", "chantaiman-rocks-99", []string{"chantaiman@acme.com.hk"}, []string{"personal-info"}},
 		{"company", "acmehk-is-great", []string{"chan@acmehk.com"}, []string{"personal-info"}},
+		{"a short email local part bans nothing by itself", "three-harbour-rides", []string{"hr@acme.com.hk"}, nil},
 		{"chinese name", "我係陳大文嘅新登入密碼啦", []string{"陳大文"}, []string{"personal-info"}},
 		{"service name", "my-lantau-login!", nil, []string{"personal-info"}},
 		{"invalid UTF-8", "abc\xffdefghijklm", nil, []string{"invalid-text"}},

@@ -157,7 +157,7 @@ func containsPersonal(lower string, personal []string) bool {
 	words := []string{"lantau"}
 	for _, p := range personal {
 		p = strings.ToLower(norm.NFKC.String(p))
-		if local, _, ok := strings.Cut(p, "@"); ok {
+		if local, _, ok := strings.Cut(p, "@"); ok && utf8.RuneCountInString(local) >= 4 {
 			words = append(words, local)
 		}
 		for _, w := range strings.FieldsFunc(p, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {

@@ -1,0 +1,120 @@
+package identity
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/lantau-hq/lantau/shared/i18n"
+	"github.com/lantau-hq/lantau/shared/problem"
+)
+
+// Actor is the caller as the domain sees it, read once from the token's
+// claims at the edge.
+type Actor struct {
+	Tenant    string
+	User      string
+	SessionID string
+	Role      Role // the strongest role in the token; "" when it names none
+	Areas     []Area
+	Scopes    []string
+}
+
+// ActorFromClaims builds an Actor from the token's claims: roles as
+// User.TokenRoles writes them, scopes as the token's scope claim.
+func ActorFromClaims(tenant, user, sessionID string, roles, scopes []string) Actor {
+	a := Actor{Tenant: tenant, User: user, SessionID: sessionID, Scopes: slices.Clone(scopes)}
+	for _, r := range roles {
+		switch {
+		case r == string(RoleSuperAdmin):
+			a.Role = RoleSuperAdmin
+		case r == string(RoleAdmin) && a.Role != RoleSuperAdmin:
+			a.Role = RoleAdmin
+		case r == string(RoleEmployee) && a.Role == "":
+			a.Role = RoleEmployee
+		case strings.HasPrefix(r, "admin:"):
+			if area := Area(strings.TrimPrefix(r, "admin:")); slices.Contains(Areas, area) && !slices.Contains(a.Areas, area) {
+				a.Areas = append(a.Areas, area)
+			}
+		}
+	}
+	if a.Role != RoleAdmin {
+		a.Areas = nil // areas mean something only for scoped admins
+	}
+	return a
+}
+
+// HasScope reports whether the token carries scope.
+func (a Actor) HasScope(scope string) bool { return slices.Contains(a.Scopes, scope) }
+
+// Administers reports whether a is a super admin, or an admin of area.
+func (a Actor) Administers(area Area) bool {
+	return a.Role == RoleSuperAdmin || (a.Role == RoleAdmin && slices.Contains(a.Areas, area))
+}
+
+// Permission is something a caller may be allowed to do.
+type Permission string
+
+// Permissions.
+const (
+	// PermEnrolMFA: set up one's own second factor. The only permission
+	// an enrol-only token has, with PermSignOut.
+	PermEnrolMFA Permission = "identity.mfa.enrol"
+	// PermSignOut: end one's own session.
+	PermSignOut Permission = "identity.session.end"
+	// PermReadSelf: read one's own profile.
+	PermReadSelf Permission = "identity.self.read"
+	// PermReadUsers: list and read the company's users.
+	PermReadUsers Permission = "identity.users.read"
+	// PermManageUsers: invite and deactivate employees.
+	PermManageUsers Permission = "identity.users.manage"
+	// PermAssignRoles: make users admins or super admins, or deactivate them.
+	PermAssignRoles Permission = "identity.roles.assign"
+	// PermReviewSecurity: read the security summary.
+	PermReviewSecurity Permission = "identity.security.read"
+	// PermSetCompanyPolicy: change the company's sign-in policy.
+	PermSetCompanyPolicy Permission = "identity.company.policy"
+)
+
+// rules says who holds each permission. A permission missing here is held
+// by nobody: deny by default.
+var rules = map[Permission]func(Actor) bool{
+	PermEnrolMFA:         func(a Actor) bool { return a.HasScope(ScopeAPI) || a.HasScope(ScopeEnrol) },
+	PermSignOut:          func(a Actor) bool { return a.HasScope(ScopeAPI) || a.HasScope(ScopeEnrol) },
+	PermReadSelf:         func(a Actor) bool { return a.HasScope(ScopeAPI) },
+	PermReadUsers:        func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Administers(AreaDirectory) },
+	PermManageUsers:      func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Administers(AreaDirectory) },
+	PermAssignRoles:      func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Role == RoleSuperAdmin },
+	PermReviewSecurity:   func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Role == RoleSuperAdmin },
+	PermSetCompanyPolicy: func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Role == RoleSuperAdmin },
+}
+
+var (
+	textEnrolFirst = i18n.Text{
+		EN: "Set up two-factor sign-in first; until then your sign-in can only do that.",
+		ZH: "請先設定雙重認證；在此之前，你的登入只可用於設定雙重認證。",
+	}
+	textNotAllowed = i18n.Text{
+		EN: "You do not have permission to do this.",
+		ZH: "你沒有權限進行此操作。",
+	}
+)
+
+// Authorize is the one authorisation decision of identity: nil when a may
+// do p, else a Forbidden problem. Everything not granted is denied, and no
+// one is anything without a tenant and a user.
+func Authorize(a Actor, p Permission) error {
+	const op = "identity.Authorize"
+	rule, known := rules[p]
+	switch {
+	case a.Tenant == "" || a.User == "":
+		return problem.E(op, problem.Forbidden, problem.Code("forbidden"), textNotAllowed, "no tenant or user")
+	case !known:
+		return problem.E(op, problem.Forbidden, problem.Code("forbidden"), textNotAllowed, "unknown permission "+string(p))
+	case rule(a):
+		return nil
+	case a.HasScope(ScopeEnrol) && !a.HasScope(ScopeAPI):
+		return problem.E(op, problem.Forbidden, problem.Code("mfa-enrolment-required"), textEnrolFirst, "enrol-only token for "+string(p))
+	default:
+		return problem.E(op, problem.Forbidden, problem.Code("forbidden"), textNotAllowed, string(p)+" denied to "+string(a.Role))
+	}
+}

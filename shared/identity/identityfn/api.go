@@ -1,0 +1,425 @@
+package identityfn
+
+import (
+	"fmt"
+	"html"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/lantau-hq/lantau/shared/audit"
+	"github.com/lantau-hq/lantau/shared/audit/auditfn"
+	"github.com/lantau-hq/lantau/shared/httpapi"
+	"github.com/lantau-hq/lantau/shared/i18n"
+	"github.com/lantau-hq/lantau/shared/idempotency"
+	"github.com/lantau-hq/lantau/shared/identity"
+	"github.com/lantau-hq/lantau/shared/identity/session"
+	"github.com/lantau-hq/lantau/shared/problem"
+	"github.com/lantau-hq/lantau/shared/token"
+)
+
+// API is the identity function's HTTP API.
+type API struct {
+	Service  *identity.Service
+	Sessions *identity.Sessions
+	Issuer   *token.Issuer
+	Guard    *idempotency.Guard
+	Access   *audit.AccessLog
+	Log      *slog.Logger
+}
+
+// Handler serves every identity route of template.yaml.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	public := func(pattern, op string, fn func(http.ResponseWriter, *http.Request) error) {
+		mux.Handle(pattern, httpapi.Handle(op, fn))
+	}
+	// signedIn routes need a live session of a full sign-in; enrolOK
+	// routes also take a token that may only enrol a second factor.
+	signedIn := func(pattern, op string, enrolOK bool, fn func(http.ResponseWriter, *http.Request, identity.Actor) error) {
+		check := session.Require(a.Sessions)
+		if enrolOK {
+			check = session.RequireAny(a.Sessions)
+		}
+		h := httpapi.Handle(op, func(w http.ResponseWriter, r *http.Request) error {
+			ha, _ := httpapi.ActorFrom(r.Context())
+			return fn(w, r, identity.ActorFromClaims(ha.Tenant, ha.User, ha.SessionID, ha.Roles, ha.Scopes))
+		})
+		mux.Handle(pattern, httpapi.RequireActor(auditfn.RecordAccess(a.Access, a.Log)(check(h))))
+	}
+
+	// The issuer: discovery and JWKS, for API Gateway's JWT authorizer.
+	issuer := a.Issuer.Handler(IssuerPath)
+	mux.Handle("GET "+IssuerPath+"/.well-known/openid-configuration", issuer)
+	mux.Handle("GET "+IssuerPath+"/jwks", issuer)
+
+	// Registration. Anonymous callers share one idempotency namespace.
+	register := httpapi.Handle("identity.Register", a.register)
+	mux.Handle("POST /v1/companies", anonymous(idempotency.Middleware(a.Guard, "identity.register", false)(register)))
+	mux.Handle("GET /v1/companies/confirm", linkPage("confirm", "/v1/companies/confirm", false))
+	public("POST /v1/companies/confirm", "identity.Confirm", a.confirm)
+	signedIn("PUT /v1/companies/{id}/mfa-policy", "identity.SetMFAPolicy", false, a.setMFAPolicy)
+
+	// Sign-in.
+	public("POST /v1/auth/login", "identity.Login", a.login)
+	public("POST /v1/auth/login/totp", "identity.LoginMFA", a.loginMFA)
+	public("POST /v1/auth/refresh", "identity.Refresh", a.refresh)
+	signedIn("POST /v1/auth/logout", "identity.Logout", true, a.logout)
+	signedIn("POST /v1/auth/totp", "identity.StartTOTP", true, a.startTOTP)
+	signedIn("POST /v1/auth/totp/confirm", "identity.ConfirmTOTP", true, a.confirmTOTP)
+
+	// Users and roles.
+	signedIn("GET /v1/users", "identity.ListUsers", false, a.listUsers)
+	signedIn("POST /v1/users", "identity.Invite", false, a.invite)
+	signedIn("GET /v1/users/me", "identity.Me", false, a.me)
+	signedIn("GET /v1/users/{id}", "identity.GetUser", false, a.getUser)
+	signedIn("PUT /v1/users/{id}/roles", "identity.SetRole", false, a.setRole)
+	signedIn("POST /v1/users/{id}/deactivate", "identity.Deactivate", false, a.deactivate)
+	mux.Handle("GET /v1/users/invitations/accept", linkPage("accept", "/v1/users/invitations/accept", true))
+	public("POST /v1/users/invitations/accept", "identity.AcceptInvitation", a.acceptInvitation)
+	signedIn("GET /v1/security/summary", "identity.Summary", false, a.summary)
+
+	return httpapi.Logging(a.Log)(mux)
+}
+
+// anonymous gives an unauthenticated request the platform's anonymous
+// actor, which the idempotency middleware keys by.
+func anonymous(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := httpapi.WithActor(r.Context(), httpapi.Actor{Tenant: identity.PlatformTenant, User: "anonymous"})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// client describes where a request comes from.
+func client(r *http.Request, deviceID string) identity.Client {
+	c := identity.Client{UserAgent: r.UserAgent(), DeviceID: deviceID, Lang: i18n.FromRequest(r)}
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
+		c.IP = rc.HTTP.SourceIP
+	}
+	if c.IP == "" {
+		c.IP, _, _ = net.SplitHostPort(r.RemoteAddr)
+	}
+	if c.DeviceID == "" {
+		c.DeviceID = r.Header.Get("X-Device-Id")
+	}
+	if len(c.DeviceID) > 200 {
+		c.DeviceID = c.DeviceID[:200]
+	}
+	return c
+}
+
+func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
+
+func (a *API) register(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		CompanyName string `json:"companyName"`
+		Domain      string `json:"domain"`
+		DataRegion  string `json:"dataRegion"`
+		AdminName   string `json:"adminName"`
+		AdminEmail  string `json:"adminEmail"`
+		Password    string `json:"password"`
+	}
+	if err := httpapi.Decode(w, r, &in); err != nil {
+		return err
+	}
+	out, err := a.Service.Register(r.Context(), identity.Registration{
+		CompanyName: in.CompanyName, Domain: in.Domain, DataRegion: in.DataRegion,
+		AdminName: in.AdminName, AdminEmail: in.AdminEmail, Password: in.Password,
+	}, client(r, ""))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/companies/"+out.CompanyID)
+	return httpapi.JSON(w, http.StatusCreated, out)
+}
+
+// linkToken reads a one-time link's token from the query (the mailed
+// link, or the form its page posts) or from a JSON body.
+func linkToken(w http.ResponseWriter, r *http.Request, password *string) (string, error) {
+	if isForm(r) {
+		if err := r.ParseForm(); err != nil {
+			return "", problem.E("identity.linkToken", problem.Invalid, problem.Code("invalid-form"), err)
+		}
+		if password != nil {
+			*password = r.PostForm.Get("password")
+		}
+		return r.Form.Get("token"), nil
+	}
+	if t := r.URL.Query().Get("token"); t != "" && password == nil && r.ContentLength <= 0 {
+		return t, nil
+	}
+	var in struct {
+		Token    string `json:"token"`
+		Password string `json:"password"`
+	}
+	if err := httpapi.Decode(w, r, &in); err != nil {
+		return "", err
+	}
+	if password != nil {
+		*password = in.Password
+	}
+	if in.Token == "" {
+		in.Token = r.URL.Query().Get("token")
+	}
+	return in.Token, nil
+}
+
+func isForm(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/x-www-form-urlencoded"
+}
+
+func (a *API) confirm(w http.ResponseWriter, r *http.Request) error {
+	tok, err := linkToken(w, r, nil)
+	if err != nil {
+		return err
+	}
+	c, err := a.Service.Confirm(r.Context(), tok)
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusOK, map[string]any{
+		"companyId": c.ID, "name": c.Name, "domain": c.Domain, "dataRegion": c.DataRegion, "status": c.Status,
+	})
+}
+
+func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
+	var password string
+	tok, err := linkToken(w, r, &password)
+	if err != nil {
+		return err
+	}
+	u, err := a.Service.AcceptInvitation(r.Context(), tok, password)
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusOK, u)
+}
+
+func (a *API) setMFAPolicy(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	var in struct {
+		RequireForEveryone *bool `json:"requireForEveryone"`
+	}
+	if err := httpapi.Decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.RequireForEveryone == nil {
+		var v httpapi.Validator
+		v.Add("requireForEveryone", "required", i18n.Text{EN: "is required", ZH: "必須填寫"})
+		return v.Err()
+	}
+	c, err := a.Service.SetMFAPolicy(r.Context(), actor, r.PathValue("id"), *in.RequireForEveryone)
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusOK, map[string]any{"companyId": c.ID, "requireForEveryone": c.RequireMFA})
+}
+
+func (a *API) login(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+		DeviceID string `json:"deviceId"`
+	}
+	if err := httpapi.Decode(w, r, &in); err != nil {
+		return err
+	}
+	res, err := a.Service.Login(r.Context(), in.Email, in.Password, client(r, in.DeviceID))
+	if err != nil {
+		return err
+	}
+	noStore(w)
+	if res.Challenge != nil {
+		return httpapi.JSON(w, http.StatusOK, res.Challenge)
+	}
+	return httpapi.JSON(w, http.StatusOK, res.Tokens)
+}
+
+func (a *API) loginMFA(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Challenge    string `json:"challenge"`
+		Code         string `json:"code"`
+		RecoveryCode string `json:"recoveryCode"`
+		DeviceID     string `json:"deviceId"`
+	}
+	if err := httpapi.Decode(w, r, &in); err != nil {
+		return err
+	}
+	tokens, err := a.Service.LoginMFA(r.Context(), in.Challenge, in.Code, in.RecoveryCode, client(r, in.DeviceID))
+	if err != nil {
+		return err
+	}
+	noStore(w)
+	return httpapi.JSON(w, http.StatusOK, tokens)
+}
+
+func (a *API) refresh(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		RefreshToken string `json:"refreshToken"`
+	}
+	if err := httpapi.Decode(w, r, &in); err != nil {
+		return err
+	}
+	tokens, err := a.Service.Refresh(r.Context(), in.RefreshToken)
+	if err != nil {
+		return err
+	}
+	noStore(w)
+	return httpapi.JSON(w, http.StatusOK, tokens)
+}
+
+func (a *API) logout(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	if err := a.Service.Logout(r.Context(), actor); err != nil {
+		return err
+	}
+	a.Sessions.Forget(actor.Tenant, actor.SessionID)
+	return httpapi.JSON(w, http.StatusNoContent, nil)
+}
+
+func (a *API) startTOTP(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	e, err := a.Service.StartTOTP(r.Context(), actor)
+	if err != nil {
+		return err
+	}
+	noStore(w)
+	return httpapi.JSON(w, http.StatusOK, e)
+}
+
+func (a *API) confirmTOTP(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	var in struct {
+		Code     string `json:"code"`
+		DeviceID string `json:"deviceId"`
+	}
+	if err := httpapi.Decode(w, r, &in); err != nil {
+		return err
+	}
+	out, err := a.Service.ConfirmTOTP(r.Context(), actor, in.Code, client(r, in.DeviceID))
+	if err != nil {
+		return err
+	}
+	if out.Tokens != nil {
+		a.Sessions.Forget(actor.Tenant, actor.SessionID)
+	}
+	noStore(w)
+	return httpapi.JSON(w, http.StatusOK, out)
+}
+
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	users, err := a.Service.ListUsers(r.Context(), actor)
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusOK, map[string]any{"users": users})
+}
+
+func (a *API) invite(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	var in struct {
+		Email    string `json:"email"`
+		Name     string `json:"name"`
+		Language string `json:"language"`
+	}
+	if err := httpapi.Decode(w, r, &in); err != nil {
+		return err
+	}
+	lang := i18n.FromRequest(r)
+	if in.Language != "" {
+		lang = i18n.Negotiate(in.Language)
+	}
+	u, err := a.Service.Invite(r.Context(), actor, identity.Invitation{Email: in.Email, Name: in.Name, Lang: lang})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/users/"+u.ID)
+	return httpapi.JSON(w, http.StatusCreated, u)
+}
+
+func (a *API) me(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	u, err := a.Service.Me(r.Context(), actor)
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusOK, u)
+}
+
+func (a *API) getUser(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	u, err := a.Service.GetUser(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusOK, u)
+}
+
+func (a *API) setRole(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	var in struct {
+		Role  identity.Role   `json:"role"`
+		Areas []identity.Area `json:"areas"`
+	}
+	if err := httpapi.Decode(w, r, &in); err != nil {
+		return err
+	}
+	u, err := a.Service.SetRole(r.Context(), actor, r.PathValue("id"), identity.RoleChange{Role: in.Role, Areas: in.Areas})
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusOK, u)
+}
+
+func (a *API) deactivate(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	u, err := a.Service.Deactivate(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusOK, u)
+}
+
+func (a *API) summary(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	s, err := a.Service.Summary(r.Context(), actor)
+	if err != nil {
+		return err
+	}
+	noStore(w)
+	return httpapi.JSON(w, http.StatusOK, s)
+}
+
+// linkPage is what a mailed link opens in a browser: a page whose button
+// posts the token, so that mail scanners that fetch links use nothing up.
+// The invitation page also asks for the new password. It is written with
+// fmt and html.EscapeString rather than html/template: executing a
+// template makes the linker keep every exported method of every type (it
+// calls methods by name through reflection), which adds about 6 MB to the
+// function.
+func linkPage(kind, action string, withPassword bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lang := i18n.FromRequest(r)
+		texts := map[string]i18n.Text{
+			"confirm": {EN: "Confirm your company's registration", ZH: "確認公司註冊"},
+			"accept":  {EN: "Set your password to join", ZH: "設定密碼以加入"},
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Security-Policy", "default-src 'none'; form-action 'self'")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Language", lang.String())
+		var field string
+		if withPassword {
+			field = fmt.Sprintf(`<label>%s <input type="password" name="password" minlength="12" required autocomplete="new-password"></label>
+`, html.EscapeString(i18n.Text{EN: "New password (at least 12 characters)", ZH: "新密碼（最少 12 個字元）"}.T(lang)))
+		}
+		_, _ = fmt.Fprintf(w, `<!doctype html>
+<html lang="%s"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Lantau</title></head>
+<body><h1>%s</h1>
+<form method="post" action="%s">
+<input type="hidden" name="token" value="%s">
+%s<button type="submit">%s</button>
+</form></body></html>
+`, lang.String(), html.EscapeString(texts[kind].T(lang)), html.EscapeString(action),
+			html.EscapeString(strings.TrimSpace(r.URL.Query().Get("token"))), field,
+			html.EscapeString(i18n.Text{EN: "Continue", ZH: "繼續"}.T(lang)))
+	})
+}
