@@ -29,7 +29,7 @@ type stored struct {
 // replayedHeaders are the response headers kept with the answer.
 var replayedHeaders = []string{"Content-Type", "Content-Language", "Location", "ETag"}
 
-// errServer marks a 5xx answer: the key is released so a retry runs again.
+// errServer marks a 4xx or 5xx answer: the key is released so a retry runs again.
 type errServer struct{ answer stored }
 
 func (e *errServer) Error() string { return http.StatusText(e.answer.Status) }
@@ -37,6 +37,7 @@ func (e *errServer) Error() string { return http.StatusText(e.answer.Status) }
 // Middleware makes an HTTP handler idempotent per tenant and Idempotency-Key:
 // a retry with the same key, method, path and body gets the first answer
 // (with Idempotent-Replayed: true); the same key with another body gets 409.
+// Only successful answers are kept: after a 4xx or 5xx the key is free again.
 // The caller's Actor must be in the context (httpapi.RequireActor runs first).
 // With required set, a request without a key gets 400.
 func Middleware(g *Guard, operation string, required bool) func(http.Handler) http.Handler {
@@ -70,7 +71,9 @@ func Middleware(g *Guard, operation string, required bool) func(http.Handler) ht
 				req.Body = io.NopCloser(bytes.NewReader(body))
 				next.ServeHTTP(rec, req)
 				ans := rec.answer()
-				if ans.Status >= 500 {
+				if ans.Status >= 400 {
+					// Not kept: a refused request changed nothing, so the
+					// client may fix it and retry with the same key.
 					return nil, &errServer{answer: ans}
 				}
 				return json.Marshal(ans)

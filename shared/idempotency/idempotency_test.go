@@ -162,6 +162,28 @@ func TestMiddleware_ReplaysTheFirstAnswer(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, conflict.Code)
 	assert.Contains(t, conflict.Body.String(), "idempotency-key-reused")
 
+	// A refused request keeps nothing: the client fixes it and retries with the same key.
+	bad := idempotency.Middleware(g, "items.Validate", true)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), "bad") {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	for _, step := range []struct {
+		body string
+		want int
+	}{{`{"x":"bad"}`, http.StatusBadRequest}, {`{"x":"good"}`, http.StatusCreated}} {
+		body, want := step.body, step.want
+		req := httptest.NewRequest(http.MethodPost, "/v1/items", strings.NewReader(body))
+		req.Header.Set(idempotency.Header, "k-fix")
+		req = req.WithContext(httpapi.WithActor(req.Context(), httpapi.Actor{Tenant: "t-acme", User: "u-1"}))
+		rec := httptest.NewRecorder()
+		bad.ServeHTTP(rec, req)
+		assert.Equal(t, want, rec.Code, body)
+	}
+
 	missing := call("", `{"a":1}`)
 	assert.Equal(t, http.StatusBadRequest, missing.Code)
 	assert.Contains(t, missing.Body.String(), "idempotency-key-missing")

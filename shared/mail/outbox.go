@@ -26,6 +26,9 @@ import (
 type Outbox struct {
 	Dir string
 	Now func() time.Time
+	// Echo, when set, also gets each message as plain text (the local
+	// runner prints the outbox this way, so a link can be copied at once).
+	Echo io.Writer
 }
 
 var _ Sender = (*Outbox)(nil)
@@ -73,6 +76,9 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 	}
 	if err := os.Rename(tmp.Name(), filepath.Join(o.Dir, name)); err != nil {
 		return fmt.Errorf("outbox: %w", err)
+	}
+	if o.Echo != nil {
+		fmt.Fprintf(o.Echo, "\n--- mail to %s: %s (%s)\n%s\n---\n", m.To, m.Subject, filepath.Join(o.Dir, name), strings.TrimSpace(m.Text))
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ const IssuerPath = "/v1/auth"
 type Config struct {
 	Base      function.Base
 	Issuer    string // JWT_ISSUER: the iss of the tokens, as the JWT authorizer trusts it
+	EchoMail  bool   // locally (LANTAU_LOCAL=1), also print each outbox mail to stderr
 	Audience  string // JWT_AUDIENCE
 	PublicURL string // PUBLIC_API_URL: base of the links in mails
 	MailFrom  string // MAIL_FROM
@@ -59,7 +60,8 @@ func LoadConfig(env function.Env) (Config, error) {
 		return Config{}, err
 	}
 	c := Config{Base: base, Issuer: req["JWT_ISSUER"], Audience: req["JWT_AUDIENCE"], PublicURL: req["PUBLIC_API_URL"],
-		MailFrom: req["MAIL_FROM"], DataDir: env("LANTAU_DATA_DIR"), KeyParameterPrefix: env("KEY_PARAMETER_PREFIX")}
+		MailFrom: req["MAIL_FROM"], DataDir: env("LANTAU_DATA_DIR"), KeyParameterPrefix: env("KEY_PARAMETER_PREFIX"),
+		EchoMail: env("LANTAU_LOCAL") == "1" && env("LANTAU_ECHO_MAIL") != "off"}
 	if c.DataDir == "" && c.KeyParameterPrefix == "" {
 		return c, errors.New("missing configuration: LANTAU_DATA_DIR (local) or KEY_PARAMETER_PREFIX (AWS)")
 	}
@@ -126,7 +128,11 @@ func secrets(cfg Config) (token.KeySource, credential.Sealer, mail.Sender, error
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return keys, sealer, mail.NewOutbox(filepath.Join(cfg.DataDir, "outbox")), nil
+	outbox := mail.NewOutbox(filepath.Join(cfg.DataDir, "outbox"))
+	if cfg.EchoMail {
+		outbox.Echo = os.Stderr // `make run` prints each mail, so its link can be followed at once
+	}
+	return keys, sealer, outbox, nil
 }
 
 // localSealKey reads the 32-byte sealing key at path, creating it (mode
