@@ -55,9 +55,6 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock for schedules and presigned URL checks; default time.Now.
 	Now func() time.Time
-	// DevTokens serves a development token issuer on the AWS port and, when
-	// the JwtIssuer parameter is not given, points the JWT authorizer at it.
-	DevTokens bool
 }
 
 // Runner is a running local stack.
@@ -70,7 +67,6 @@ type Runner struct {
 	api       *apiServer
 	bus       *bus
 	async     *asyncInvoker
-	dev       *devIssuer
 	objects   *objectStore
 	sched     *scheduler
 	apiLn     net.Listener
@@ -142,21 +138,6 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 			r.objects.close()
 		}
 		return nil, err
-	}
-	if cfg.DevTokens {
-		if r.dev, err = newDevIssuer(r); err != nil {
-			return fail(err)
-		}
-		if _, given := cfg.Params["JwtIssuer"]; !given {
-			if _, declared := tmpl.Parameters["JwtIssuer"]; declared {
-				params := map[string]string{"JwtIssuer": r.dev.url}
-				for k, v := range cfg.Params {
-					params[k] = v
-				}
-				cfg.Params = params
-				r.cfg.Params = params
-			}
-		}
 	}
 	r.res, err = tmpl.NewResolver(template.Context{
 		Region: cfg.Region, AccountID: AccountID, StackName: cfg.StackName, Params: cfg.Params,
@@ -301,9 +282,6 @@ func (r *Runner) buildFunction(ctx context.Context, spec *template.Function) (*F
 func (r *Runner) Start() {
 	mux := http.NewServeMux()
 	mux.Handle("/_lantau/", r.adminHandler())
-	if r.dev != nil {
-		r.dev.register(mux)
-	}
 	awsHandler := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		switch {
 		case len(req.URL.Path) >= 9 && req.URL.Path[:9] == "/_lantau/":
@@ -335,9 +313,6 @@ func (r *Runner) Start() {
 	}
 	r.log.Info("lantau is serving", "api", r.APIEndpoint(), "aws", r.AWSEndpoint(), "functions", len(r.functions),
 		"routes", len(r.api.routes), "rules", len(r.bus.rules), "schedules", len(r.sched.entries), "data", r.cfg.DataDir)
-	if r.dev != nil {
-		r.log.Info("development tokens: bin/lantau token -tenant t-acme -roles auditor", "issuer", r.dev.url)
-	}
 }
 
 // APIEndpoint is the base URL of the HTTP API.

@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/lantau-hq/lantau/infra/catalog"
 	"github.com/lantau-hq/lantau/infra/runner"
 	"github.com/lantau-hq/lantau/infra/template"
@@ -49,7 +51,7 @@ commands:
   deadletters replay ID    deliver a dead letter again
   functions                list the template's functions (logical IDs)
   audit verify TENANT      recompute a company's audit chain in the local table and name the first bad entry
-  token [-tenant T -sub U -roles a,b -scope s]   print a development token (make run serves the issuer)
+  totp SECRET              print the current 6-digit code for a TOTP secret, as an authenticator app would
   validate                 check the template and the functions' code agree
 `
 
@@ -80,11 +82,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", envOr("LANTAU_DATA_DIR", ".lantau"), "data directory (objects, table, dead letters)")
 	region := fs.String("region", envOr("LANTAU_REGION", "ap-east-1"), "region the functions see")
 	verbose := fs.Bool("v", os.Getenv("LANTAU_VERBOSE") != "", "log every request")
-	devTokens := fs.Bool("dev-tokens", os.Getenv("LANTAU_DEV_TOKENS") != "off", "serve a development token issuer and trust it when -param JwtIssuer is not given")
-	tenant := fs.String("tenant", "t-acme", "token: the company (tenant) claim")
-	subject := fs.String("sub", "u-dev", "token: the user (sub) claim")
-	roles := fs.String("roles", "employee", "token: comma-separated roles")
-	scope := fs.String("scope", "", "token: space-separated scopes")
 	fs.Var(params, "param", "template parameter override Name=Value (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -96,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg := runner.Config{
 		Template: *tmpl, Constructors: catalog.Constructors(), DataDir: *data,
-		Addr: *addr, AWSAddr: *awsAddr, Region: *region, Params: params, Logger: log, DevTokens: *devTokens,
+		Addr: *addr, AWSAddr: *awsAddr, Region: *region, Params: params, Logger: log,
 	}
 	admin := "http://" + *awsAddr + "/_lantau"
 	switch cmd {
@@ -152,19 +149,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return call(stdout, http.MethodPost, admin+"/deadletters/"+fs.Arg(1)+"/replay")
 		}
 		return errors.New("usage: lantau deadletters [replay ID]")
-	case "token":
-		body, _ := json.Marshal(map[string]any{"sub": *subject, "tenant": *tenant, "roles": splitList(*roles), "scope": *scope})
-		var out bytes.Buffer
-		if err := callBody(&out, admin+"/dev-issuer/token", body); err != nil {
-			return fmt.Errorf("%w (is `make run` running with development tokens on?)", err)
+	case "totp":
+		if fs.NArg() != 1 {
+			return errors.New("usage: lantau totp SECRET")
 		}
-		var tok struct {
-			AccessToken string `json:"access_token"`
+		code, err := totp.GenerateCode(strings.ToUpper(strings.ReplaceAll(fs.Arg(0), " ", "")), time.Now())
+		if err != nil {
+			return fmt.Errorf("not a TOTP secret: %w", err)
 		}
-		if err := json.Unmarshal(out.Bytes(), &tok); err != nil || tok.AccessToken == "" {
-			return fmt.Errorf("no token in %s", out.String())
-		}
-		fmt.Fprintln(stdout, tok.AccessToken)
+		fmt.Fprintln(stdout, code)
 		return nil
 	case "audit":
 		if fs.NArg() != 2 || fs.Arg(0) != "verify" {
@@ -277,14 +270,4 @@ func verifyAudit(ctx context.Context, stdout io.Writer, path, tenant string) err
 		return fmt.Errorf("audit chain of %s is broken at entry %d (%s)", tenant, rep.First.Seq, rep.First.Kind)
 	}
 	return nil
-}
-
-func splitList(s string) []string {
-	out := []string{}
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/httpapi"
 	"github.com/lantau-hq/lantau/shared/i18n"
+	"github.com/lantau-hq/lantau/shared/identity/session"
 	"github.com/lantau-hq/lantau/shared/logging"
 	"github.com/lantau-hq/lantau/shared/problem"
 	"github.com/lantau-hq/lantau/shared/storage"
@@ -89,11 +90,14 @@ func NewAPI(ctx context.Context, env function.Env) (lambda.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return function.HTTP(API(audit.New(store, time.Now), audit.NewAccessLog(store, 0, nil), log)), nil
+	h := API(audit.New(store, time.Now), audit.NewAccessLog(store, 0, nil), log, session.Require(session.FromEnv(store, env)))
+	return function.HTTP(h), nil
 }
 
 // API serves GET /v1/audit/entries, /v1/audit/verify and /v1/audit/access.
-func API(c *audit.Chain, access *audit.AccessLog, log *slog.Logger) http.Handler {
+// signedIn refuses tokens whose sign-in has ended (deactivated user,
+// revoked session); it runs after the caller is read from the token.
+func API(c *audit.Chain, access *audit.AccessLog, log *slog.Logger, signedIn func(http.Handler) http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/audit/access", httpapi.Handle("audit.Access", func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := reader(r)
@@ -141,7 +145,7 @@ func API(c *audit.Chain, access *audit.AccessLog, log *slog.Logger) http.Handler
 		}
 		return httpapi.JSON(w, http.StatusOK, rep)
 	}))
-	return httpapi.Logging(log)(httpapi.RequireActor(RecordAccess(access, log)(mux)))
+	return httpapi.Logging(log)(httpapi.RequireActor(RecordAccess(access, log)(signedIn(mux))))
 }
 
 var errNotReader = problem.E("audit", problem.Forbidden, problem.Code("not-an-auditor"),

@@ -3,7 +3,6 @@ package identityfn_test
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"image/png"
 	"net/http"
 	"strings"
@@ -12,61 +11,63 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lantau-hq/lantau/shared/identity/identitytest"
 )
 
 func TestRegistration_ConfirmationLinkActivatesTheCompanyOnce(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
-	body := registration("acme.com.hk", "chan@acme.com.hk")
-	res := s.do(t, "POST", "/v1/companies", "", body, "Idempotency-Key", "reg-1", "Accept-Language", "zh-HK")
+	s := identitytest.Start(t)
+	body := identitytest.Registration("acme.com.hk", "chan@acme.com.hk")
+	res := s.Do(t, "POST", "/v1/companies", "", body, "Idempotency-Key", "reg-1", "Accept-Language", "zh-HK")
 	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Raw)
-	assert.Equal(t, "pending", res.str("status"))
-	assert.Equal(t, "ap-east-1", res.str("dataRegion"))
-	assert.Equal(t, "acme.com.hk", res.str("domain"))
-	assert.Equal(t, "chan@acme.com.hk", res.str("confirmationSentTo"))
-	companyID := res.str("companyId")
+	assert.Equal(t, "pending", res.Str("status"))
+	assert.Equal(t, "ap-east-1", res.Str("dataRegion"))
+	assert.Equal(t, "acme.com.hk", res.Str("domain"))
+	assert.Equal(t, "chan@acme.com.hk", res.Str("confirmationSentTo"))
+	companyID := res.Str("companyId")
 	require.NotEmpty(t, companyID)
 
 	// A retry with the same key gets the same answer and sends no second mail.
-	again := s.do(t, "POST", "/v1/companies", "", body, "Idempotency-Key", "reg-1")
+	again := s.Do(t, "POST", "/v1/companies", "", body, "Idempotency-Key", "reg-1")
 	assert.Equal(t, http.StatusCreated, again.Status)
 	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
 	assert.JSONEq(t, string(res.Raw), string(again.Raw))
-	msgs := s.outbox(t)
+	msgs := s.Outbox(t)
 	require.Len(t, msgs, 1)
 	assert.Equal(t, "company-confirmation", msgs[0].Kind)
 	assert.Equal(t, companyID, msgs[0].Tenant)
 	assert.Contains(t, msgs[0].Subject, "確認你的 Lantau 公司帳戶", "mailed in the language of the registration")
 
 	// Before confirmation the admin cannot sign in.
-	res = s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "chan@acme.com.hk", "password": goodPassword})
+	res = s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "chan@acme.com.hk", "password": identitytest.GoodPassword})
 	assert.Equal(t, http.StatusForbidden, res.Status)
-	assert.Equal(t, problemType("confirmation-pending"), res.str("type"))
+	assert.Equal(t, identitytest.ProblemType("confirmation-pending"), res.Str("type"))
 
-	url, tok := s.lastLink(t, "chan@acme.com.hk", "company-confirmation")
-	assert.True(t, strings.HasPrefix(url, s.api+"/v1/companies/confirm?token="), url)
-	page := s.do(t, "GET", strings.TrimPrefix(url, s.api), "", nil)
+	url, tok := s.LastLink(t, "chan@acme.com.hk", "company-confirmation")
+	assert.True(t, strings.HasPrefix(url, s.API+"/v1/companies/confirm?token="), url)
+	page := s.Do(t, "GET", strings.TrimPrefix(url, s.API), "", nil)
 	assert.Equal(t, http.StatusOK, page.Status, "opening the link uses nothing up")
 	assert.Contains(t, string(page.Raw), `<form method="post" action="/v1/companies/confirm">`)
 
-	res = s.do(t, "POST", "/v1/companies/confirm", "", map[string]any{"token": tok})
+	res = s.Do(t, "POST", "/v1/companies/confirm", "", map[string]any{"token": tok})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
-	assert.Equal(t, "active", res.str("status"))
-	assert.Equal(t, companyID, res.str("companyId"))
-	res = s.do(t, "POST", "/v1/companies/confirm", "", map[string]any{"token": tok})
+	assert.Equal(t, "active", res.Str("status"))
+	assert.Equal(t, companyID, res.Str("companyId"))
+	res = s.Do(t, "POST", "/v1/companies/confirm", "", map[string]any{"token": tok})
 	assert.Equal(t, http.StatusGone, res.Status, "the link works once")
-	assert.Equal(t, problemType("link-invalid"), res.str("type"))
+	assert.Equal(t, identitytest.ProblemType("link-invalid"), res.Str("type"))
 
 	// The admin is now the super admin, who must set up 2FA before anything else.
-	res = s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "CHAN@acme.com.hk", "password": goodPassword})
+	res = s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "CHAN@acme.com.hk", "password": identitytest.GoodPassword})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
-	assert.Equal(t, "lantau/enrol", res.str("scope"))
-	assert.Empty(t, res.str("refreshToken"))
+	assert.Equal(t, "lantau/enrol", res.Str("scope"))
+	assert.Empty(t, res.Str("refreshToken"))
 
 	// The registration and the confirmation are in the company's audit trail.
-	c := s.newCompanyFromLogin(t, "chan@acme.com.hk", goodPassword)
-	eventually(t, func() bool {
-		res := s.do(t, "GET", "/v1/audit/entries?order=oldest&limit=100", c.Access, nil)
+	c := newCompanyFromLogin(t, s, "chan@acme.com.hk", identitytest.GoodPassword)
+	identitytest.Eventually(t, func() bool {
+		res := s.Do(t, "GET", "/v1/audit/entries?order=oldest&limit=100", c.Access, nil)
 		if res.Status != http.StatusOK {
 			return false
 		}
@@ -83,7 +84,7 @@ func TestRegistration_ConfirmationLinkActivatesTheCompanyOnce(t *testing.T) {
 
 func TestRegistration_RefusesFreeMailForeignAddressesAndWeakPasswords(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
+	s := identitytest.Start(t)
 	cases := []struct {
 		name   string
 		edit   func(map[string]any)
@@ -111,12 +112,12 @@ func TestRegistration_RefusesFreeMailForeignAddressesAndWeakPasswords(t *testing
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			body := registration("acme.hk", "chan@acme.hk")
+			body := identitytest.Registration("acme.hk", "chan@acme.hk")
 			tc.edit(body)
-			res := s.do(t, "POST", "/v1/companies", "", body, "Accept-Language", tc.lang)
+			res := s.Do(t, "POST", "/v1/companies", "", body, "Accept-Language", tc.lang)
 			require.Equal(t, http.StatusBadRequest, res.Status, "%s", res.Raw)
-			assert.Equal(t, problemType(tc.code), res.str("type"))
-			assert.Contains(t, res.str("detail"), tc.detail)
+			assert.Equal(t, identitytest.ProblemType(tc.code), res.Str("type"))
+			assert.Contains(t, res.Str("detail"), tc.detail)
 			var fields []string
 			for _, e := range res.Body["errors"].([]any) {
 				fields = append(fields, e.(map[string]any)["field"].(string))
@@ -124,23 +125,23 @@ func TestRegistration_RefusesFreeMailForeignAddressesAndWeakPasswords(t *testing
 			assert.Contains(t, fields, tc.field)
 		})
 	}
-	res := s.do(t, "POST", "/v1/companies", "", map[string]any{"companyName": "x", "domain": "acme.hk", "dataRegion": "ap-east-1",
+	res := s.Do(t, "POST", "/v1/companies", "", map[string]any{"companyName": "x", "domain": "acme.hk", "dataRegion": "ap-east-1",
 		"adminName": "x", "adminEmail": "x@acme.hk", "password": "password1234"}, "Accept-Language", "zh-HK")
 	require.Equal(t, http.StatusBadRequest, res.Status)
 	assert.Equal(t, "zh-HK", res.Header.Get("Content-Language"))
 	assert.Contains(t, string(res.Raw), "太常見，容易被猜中", "the reason, in Traditional Chinese")
-	assert.Empty(t, s.outbox(t), "nothing was registered")
+	assert.Empty(t, s.Outbox(t), "nothing was registered")
 }
 
 func TestRegistration_ADomainBelongsToOneCompany(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
-	res := s.do(t, "POST", "/v1/companies", "", registration("acme.hk", "chan@acme.hk"))
+	s := identitytest.Start(t)
+	res := s.Do(t, "POST", "/v1/companies", "", identitytest.Registration("acme.hk", "chan@acme.hk"))
 	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Raw)
-	res = s.do(t, "POST", "/v1/companies", "", registration("ACME.hk", "wong@acme.hk"))
+	res = s.Do(t, "POST", "/v1/companies", "", identitytest.Registration("ACME.hk", "wong@acme.hk"))
 	assert.Equal(t, http.StatusConflict, res.Status)
-	assert.Equal(t, problemType("domain-taken"), res.str("type"))
-	assert.Contains(t, res.str("detail"), "acme.hk is already registered")
+	assert.Equal(t, identitytest.ProblemType("domain-taken"), res.Str("type"))
+	assert.Contains(t, res.Str("detail"), "acme.hk is already registered")
 
 	// Concurrent registrations of one domain: exactly one wins.
 	const n = 6
@@ -149,7 +150,7 @@ func TestRegistration_ADomainBelongsToOneCompany(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			email := []string{"alice", "bruno", "chloe", "derek", "elena", "felix"}[i] + "@race.com.hk"
-			statuses[i] = s.do(t, "POST", "/v1/companies", "", registration("race.com.hk", email)).Status
+			statuses[i] = s.Do(t, "POST", "/v1/companies", "", identitytest.Registration("race.com.hk", email)).Status
 		})
 	}
 	wg.Wait()
@@ -165,7 +166,7 @@ func TestRegistration_ADomainBelongsToOneCompany(t *testing.T) {
 	assert.Equal(t, 1, created, "statuses %v", statuses)
 	assert.Equal(t, n-1, conflicts, "statuses %v", statuses)
 	race := 0
-	for _, m := range s.outbox(t) {
+	for _, m := range s.Outbox(t) {
 		if strings.HasSuffix(m.To, "@race.com.hk") {
 			race++
 		}
@@ -175,164 +176,164 @@ func TestRegistration_ADomainBelongsToOneCompany(t *testing.T) {
 
 func TestLogin_WrongPasswordIsGenericAndThrottled(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
-	c := s.newCompany(t, "acme.hk")
+	s := identitytest.Start(t)
+	c := s.NewCompany(t, "acme.hk")
 
-	unknown := s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "nobody@acme.hk", "password": "whatever password"})
-	wrong := s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": c.Email, "password": "not the password"})
-	for _, res := range []reply{unknown, wrong} {
+	unknown := s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "nobody@acme.hk", "password": "whatever password"})
+	wrong := s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": c.Email, "password": "not the password"})
+	for _, res := range []identitytest.Reply{unknown, wrong} {
 		assert.Equal(t, http.StatusUnauthorized, res.Status)
-		assert.Equal(t, problemType("invalid-credentials"), res.str("type"))
-		assert.Equal(t, "The e-mail address or password is incorrect.", res.str("detail"))
+		assert.Equal(t, identitytest.ProblemType("invalid-credentials"), res.Str("type"))
+		assert.Equal(t, "The e-mail address or password is incorrect.", res.Str("detail"))
 	}
 	// Failures in a row on one account: three are free, then the account waits.
-	s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": c.Email, "password": "not the password"})
-	s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": c.Email, "password": "not the password"})
-	res := s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": c.Email, "password": c.Password}, "Accept-Language", "zh-HK")
+	s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": c.Email, "password": "not the password"})
+	s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": c.Email, "password": "not the password"})
+	res := s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": c.Email, "password": c.Password}, "Accept-Language", "zh-HK")
 	assert.Equal(t, http.StatusTooManyRequests, res.Status, "%s", res.Raw)
-	assert.Equal(t, problemType("too-many-attempts"), res.str("type"))
+	assert.Equal(t, identitytest.ProblemType("too-many-attempts"), res.Str("type"))
 	assert.NotEmpty(t, res.Header.Get("Retry-After"))
-	assert.Contains(t, res.str("detail"), "登入嘗試次數過多")
-	eventually(t, func() bool {
-		return s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": c.Email, "password": c.Password}).Status == http.StatusOK
+	assert.Contains(t, res.Str("detail"), "登入嘗試次數過多")
+	identitytest.Eventually(t, func() bool {
+		return s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": c.Email, "password": c.Password}).Status == http.StatusOK
 	}, "the right password works once the delay has passed")
 }
 
 func TestTOTP_EnrolmentLoginReplayAndRecoveryCodes(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
-	res := s.do(t, "POST", "/v1/companies", "", registration("acme.hk", "chan@acme.hk"))
+	s := identitytest.Start(t)
+	res := s.Do(t, "POST", "/v1/companies", "", identitytest.Registration("acme.hk", "chan@acme.hk"))
 	require.Equal(t, http.StatusCreated, res.Status)
-	_, tok := s.lastLink(t, "chan@acme.hk", "company-confirmation")
-	require.Equal(t, http.StatusOK, s.do(t, "POST", "/v1/companies/confirm", "", map[string]any{"token": tok}).Status)
+	_, tok := s.LastLink(t, "chan@acme.hk", "company-confirmation")
+	require.Equal(t, http.StatusOK, s.Do(t, "POST", "/v1/companies/confirm", "", map[string]any{"token": tok}).Status)
 
-	res = s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "chan@acme.hk", "password": goodPassword})
+	res = s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "chan@acme.hk", "password": identitytest.GoodPassword})
 	require.Equal(t, http.StatusOK, res.Status)
-	enrol := res.str("accessToken")
+	enrol := res.Str("accessToken")
 
 	// The enrol-only token reaches nothing but enrolment.
 	for _, path := range []string{"/v1/users", "/v1/users/me", "/v1/security/summary"} {
-		res := s.do(t, "GET", path, enrol, nil)
+		res := s.Do(t, "GET", path, enrol, nil)
 		assert.Equal(t, http.StatusForbidden, res.Status, path)
 		assert.JSONEq(t, `{"message":"Forbidden"}`, string(res.Raw), "%s: the gateway refuses the scope", path)
 	}
-	res = s.do(t, "GET", "/v1/audit/verify", enrol, nil)
+	res = s.Do(t, "GET", "/v1/audit/verify", enrol, nil)
 	assert.Equal(t, http.StatusForbidden, res.Status, "no roles in an enrol-only token")
 
-	res = s.do(t, "POST", "/v1/auth/totp", enrol, nil)
+	res = s.Do(t, "POST", "/v1/auth/totp", enrol, nil)
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
-	secret := res.str("secret")
-	assert.True(t, strings.HasPrefix(res.str("otpauthUri"), "otpauth://totp/Lantau:chan@acme.hk?"), res.str("otpauthUri"))
-	qr, err := base64.StdEncoding.DecodeString(res.str("qrCodePng"))
+	secret := res.Str("secret")
+	assert.True(t, strings.HasPrefix(res.Str("otpauthUri"), "otpauth://totp/Lantau:chan@acme.hk?"), res.Str("otpauthUri"))
+	qr, err := base64.StdEncoding.DecodeString(res.Str("qrCodePng"))
 	require.NoError(t, err)
 	img, err := png.Decode(bytes.NewReader(qr))
 	require.NoError(t, err)
 	assert.Equal(t, 256, img.Bounds().Dx())
 
-	res = s.do(t, "POST", "/v1/auth/totp/confirm", enrol, map[string]any{"code": "000000"})
+	res = s.Do(t, "POST", "/v1/auth/totp/confirm", enrol, map[string]any{"code": "000000"})
 	assert.Equal(t, http.StatusBadRequest, res.Status)
-	res = s.do(t, "POST", "/v1/auth/totp/confirm", enrol, map[string]any{"code": code(t, secret, 0)})
+	res = s.Do(t, "POST", "/v1/auth/totp/confirm", enrol, map[string]any{"code": identitytest.Code(t, secret, 0)})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
 	recovery := res.Body["recoveryCodes"].([]any)
 	require.Len(t, recovery, 10)
 	full := res.Body["tokens"].(map[string]any)
 	assert.Equal(t, "lantau/api", full["scope"])
 	assert.NotEmpty(t, full["refreshToken"])
-	res = s.do(t, "POST", "/v1/auth/totp", full["accessToken"].(string), nil)
+	res = s.Do(t, "POST", "/v1/auth/totp", full["accessToken"].(string), nil)
 	assert.Equal(t, http.StatusConflict, res.Status, "already enrolled")
-	eventually(t, func() bool { return s.do(t, "GET", "/v1/users/me", enrol, nil).Status == http.StatusForbidden },
+	identitytest.Eventually(t, func() bool { return s.Do(t, "GET", "/v1/users/me", enrol, nil).Status == http.StatusForbidden },
 		"the enrol-only session ended")
 
 	// Sign-in with the next code; the same code again is refused.
-	next := code(t, secret, 1)
-	res = s.loginTOTP(t, "chan@acme.hk", goodPassword, next, "")
+	next := identitytest.Code(t, secret, 1)
+	res = s.LoginTOTP(t, "chan@acme.hk", identitytest.GoodPassword, next, "")
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
-	assert.Equal(t, "lantau/api", res.str("scope"))
-	me := s.do(t, "GET", "/v1/users/me", res.str("accessToken"), nil)
+	assert.Equal(t, "lantau/api", res.Str("scope"))
+	me := s.Do(t, "GET", "/v1/users/me", res.Str("accessToken"), nil)
 	require.Equal(t, http.StatusOK, me.Status, "%s", me.Raw)
-	assert.Equal(t, "super-admin", me.str("role"))
+	assert.Equal(t, "super-admin", me.Str("role"))
 	assert.Equal(t, true, me.Body["twoFactor"])
-	res = s.loginTOTP(t, "chan@acme.hk", goodPassword, next, "")
+	res = s.LoginTOTP(t, "chan@acme.hk", identitytest.GoodPassword, next, "")
 	assert.Equal(t, http.StatusUnauthorized, res.Status, "a TOTP code is accepted once")
-	assert.Equal(t, problemType("invalid-code"), res.str("type"))
+	assert.Equal(t, identitytest.ProblemType("invalid-code"), res.Str("type"))
 
 	// A recovery code works once, in any case and grouping.
 	rc := recovery[3].(string)
-	res = s.loginTOTP(t, "chan@acme.hk", goodPassword, "", strings.ToLower(strings.ReplaceAll(rc, "-", "")))
+	res = s.LoginTOTP(t, "chan@acme.hk", identitytest.GoodPassword, "", strings.ToLower(strings.ReplaceAll(rc, "-", "")))
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
-	res = s.loginTOTP(t, "chan@acme.hk", goodPassword, "", rc)
+	res = s.LoginTOTP(t, "chan@acme.hk", identitytest.GoodPassword, "", rc)
 	assert.Equal(t, http.StatusUnauthorized, res.Status, "a recovery code is used up")
 
 	// A challenge is single use.
-	login := s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "chan@acme.hk", "password": goodPassword})
-	ch := login.str("challenge")
-	require.Equal(t, http.StatusOK, s.do(t, "POST", "/v1/auth/login/totp", "", map[string]any{"challenge": ch, "recoveryCode": recovery[0]}).Status)
-	res = s.do(t, "POST", "/v1/auth/login/totp", "", map[string]any{"challenge": ch, "recoveryCode": recovery[1]})
+	login := s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "chan@acme.hk", "password": identitytest.GoodPassword})
+	ch := login.Str("challenge")
+	require.Equal(t, http.StatusOK, s.Do(t, "POST", "/v1/auth/login/totp", "", map[string]any{"challenge": ch, "recoveryCode": recovery[0]}).Status)
+	res = s.Do(t, "POST", "/v1/auth/login/totp", "", map[string]any{"challenge": ch, "recoveryCode": recovery[1]})
 	assert.Equal(t, http.StatusUnauthorized, res.Status)
-	assert.Equal(t, problemType("challenge-invalid"), res.str("type"))
+	assert.Equal(t, identitytest.ProblemType("challenge-invalid"), res.Str("type"))
 }
 
 func TestRefresh_RotatesAndAReusedTokenRevokesTheSignIn(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
-	c := s.newCompany(t, "acme.hk")
+	s := identitytest.Start(t)
+	c := s.NewCompany(t, "acme.hk")
 
-	first := s.do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": c.Refresh})
+	first := s.Do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": c.Refresh})
 	require.Equal(t, http.StatusOK, first.Status, "%s", first.Raw)
-	r2 := first.str("refreshToken")
+	r2 := first.Str("refreshToken")
 	assert.NotEqual(t, c.Refresh, r2)
-	access := first.str("accessToken")
-	require.Equal(t, http.StatusOK, s.do(t, "GET", "/v1/users/me", access, nil).Status)
+	access := first.Str("accessToken")
+	require.Equal(t, http.StatusOK, s.Do(t, "GET", "/v1/users/me", access, nil).Status)
 
-	reuse := s.do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": c.Refresh})
+	reuse := s.Do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": c.Refresh})
 	assert.Equal(t, http.StatusUnauthorized, reuse.Status)
-	assert.Equal(t, problemType("refresh-token-reused"), reuse.str("type"))
-	res := s.do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": r2})
+	assert.Equal(t, identitytest.ProblemType("refresh-token-reused"), reuse.Str("type"))
+	res := s.Do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": r2})
 	assert.Equal(t, http.StatusUnauthorized, res.Status, "the newer token of the family is revoked too")
-	assert.Equal(t, problemType("refresh-token-revoked"), res.str("type"))
-	eventually(t, func() bool { return s.do(t, "GET", "/v1/users/me", access, nil).Status == http.StatusUnauthorized },
+	assert.Equal(t, identitytest.ProblemType("refresh-token-revoked"), res.Str("type"))
+	identitytest.Eventually(t, func() bool { return s.Do(t, "GET", "/v1/users/me", access, nil).Status == http.StatusUnauthorized },
 		"the session's access tokens stop working")
-	res = s.do(t, "GET", "/v1/users/me", access, nil)
-	assert.Equal(t, problemType("session-ended"), res.str("type"))
+	res = s.Do(t, "GET", "/v1/users/me", access, nil)
+	assert.Equal(t, identitytest.ProblemType("session-ended"), res.Str("type"))
 }
 
 func TestLogout_EndsTheSession(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
-	c := s.newCompany(t, "acme.hk")
-	res := s.do(t, "POST", "/v1/auth/logout", c.Access, nil)
+	s := identitytest.Start(t)
+	c := s.NewCompany(t, "acme.hk")
+	res := s.Do(t, "POST", "/v1/auth/logout", c.Access, nil)
 	require.Equal(t, http.StatusNoContent, res.Status, "%s", res.Raw)
-	eventually(t, func() bool { return s.do(t, "GET", "/v1/users/me", c.Access, nil).Status == http.StatusUnauthorized },
+	identitytest.Eventually(t, func() bool { return s.Do(t, "GET", "/v1/users/me", c.Access, nil).Status == http.StatusUnauthorized },
 		"the access token of a logged-out session is refused")
-	res = s.do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": c.Refresh})
+	res = s.Do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": c.Refresh})
 	assert.Equal(t, http.StatusUnauthorized, res.Status)
-	assert.Equal(t, problemType("refresh-token-revoked"), res.str("type"))
-	res = s.do(t, "GET", "/v1/users/me", "", nil)
+	assert.Equal(t, identitytest.ProblemType("refresh-token-revoked"), res.Str("type"))
+	res = s.Do(t, "GET", "/v1/users/me", "", nil)
 	assert.Equal(t, http.StatusUnauthorized, res.Status, "no token at all")
 }
 
 func TestRoles_TheCompanyKeepsTwoSuperAdminsOnceItHasTwo(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
-	c := s.newCompany(t, "acme.hk")
+	s := identitytest.Start(t)
+	c := s.NewCompany(t, "acme.hk")
 
-	res := s.do(t, "PUT", "/v1/users/"+c.AdminID+"/roles", c.Access, map[string]any{"role": "employee"})
+	res := s.Do(t, "PUT", "/v1/users/"+c.AdminID+"/roles", c.Access, map[string]any{"role": "employee"})
 	assert.Equal(t, http.StatusConflict, res.Status)
-	assert.Equal(t, problemType("last-super-admin"), res.str("type"))
+	assert.Equal(t, identitytest.ProblemType("last-super-admin"), res.Str("type"))
 
-	sum := s.do(t, "GET", "/v1/security/summary", c.Access, nil)
+	sum := s.Do(t, "GET", "/v1/security/summary", c.Access, nil)
 	require.Equal(t, http.StatusOK, sum.Status, "%s", sum.Raw)
 	assert.Equal(t, true, sum.Body["fewerThanTwoSuperAdmins"])
 	assert.Empty(t, sum.Body["adminsWithout2fa"])
 
-	bob, bobEmail := s.invite(t, c, "bob")
-	res = s.do(t, "PUT", "/v1/users/"+bob+"/roles", c.Access, map[string]any{"role": "admin"})
+	bob, bobEmail := s.Invite(t, c, "bob")
+	res = s.Do(t, "PUT", "/v1/users/"+bob+"/roles", c.Access, map[string]any{"role": "admin"})
 	assert.Equal(t, http.StatusBadRequest, res.Status, "an admin needs an area")
-	res = s.do(t, "PUT", "/v1/users/"+bob+"/roles", c.Access, map[string]any{"role": "super-admin"})
+	res = s.Do(t, "PUT", "/v1/users/"+bob+"/roles", c.Access, map[string]any{"role": "super-admin"})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
-	assert.Equal(t, "super-admin", res.str("role"))
+	assert.Equal(t, "super-admin", res.Str("role"))
 
-	sum = s.do(t, "GET", "/v1/security/summary", c.Access, nil)
+	sum = s.Do(t, "GET", "/v1/security/summary", c.Access, nil)
 	assert.Equal(t, false, sum.Body["fewerThanTwoSuperAdmins"])
 	assert.Equal(t, float64(2), sum.Body["superAdmins"])
 	without := sum.Body["adminsWithout2fa"].([]any)
@@ -347,44 +348,44 @@ func TestRoles_TheCompanyKeepsTwoSuperAdminsOnceItHasTwo(t *testing.T) {
 	}
 
 	for _, target := range []string{c.AdminID, bob} {
-		res = s.do(t, "PUT", "/v1/users/"+target+"/roles", c.Access, map[string]any{"role": "admin", "areas": []string{"directory"}}, "Accept-Language", "zh-HK")
+		res = s.Do(t, "PUT", "/v1/users/"+target+"/roles", c.Access, map[string]any{"role": "admin", "areas": []string{"directory"}}, "Accept-Language", "zh-HK")
 		assert.Equal(t, http.StatusConflict, res.Status, "%s", res.Raw)
-		assert.Equal(t, problemType("two-super-admins-required"), res.str("type"))
-		assert.Contains(t, res.str("detail"), "必須保持最少兩位")
-		res = s.do(t, "POST", "/v1/users/"+target+"/deactivate", c.Access, nil)
+		assert.Equal(t, identitytest.ProblemType("two-super-admins-required"), res.Str("type"))
+		assert.Contains(t, res.Str("detail"), "必須保持最少兩位")
+		res = s.Do(t, "POST", "/v1/users/"+target+"/deactivate", c.Access, nil)
 		assert.Equal(t, http.StatusConflict, res.Status, "deactivating counts too")
 	}
 
 	// A third super admin: now one of the three may step down.
-	carol, _ := s.invite(t, c, "carol")
-	require.Equal(t, http.StatusOK, s.do(t, "PUT", "/v1/users/"+carol+"/roles", c.Access, map[string]any{"role": "super-admin"}).Status)
-	res = s.do(t, "PUT", "/v1/users/"+bob+"/roles", c.Access, map[string]any{"role": "admin", "areas": []string{"directory", "audit"}})
+	carol, _ := s.Invite(t, c, "carol")
+	require.Equal(t, http.StatusOK, s.Do(t, "PUT", "/v1/users/"+carol+"/roles", c.Access, map[string]any{"role": "super-admin"}).Status)
+	res = s.Do(t, "PUT", "/v1/users/"+bob+"/roles", c.Access, map[string]any{"role": "admin", "areas": []string{"directory", "audit"}})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
 	assert.Equal(t, []any{"audit", "directory"}, res.Body["areas"])
 
 	// Bob, an admin, must enrol a second factor; an employee need not until the company says so.
-	res = s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": bobEmail, "password": goodPassword})
+	res = s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": bobEmail, "password": identitytest.GoodPassword})
 	assert.Equal(t, true, res.Body["enrolmentRequired"])
-	dave, daveEmail := s.invite(t, c, "dave")
-	res = s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": daveEmail, "password": goodPassword})
-	assert.Equal(t, "lantau/api", res.str("scope"))
-	daveAccess := res.str("accessToken")
-	res = s.do(t, "GET", "/v1/users", daveAccess, nil)
+	dave, daveEmail := s.Invite(t, c, "dave")
+	res = s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": daveEmail, "password": identitytest.GoodPassword})
+	assert.Equal(t, "lantau/api", res.Str("scope"))
+	daveAccess := res.Str("accessToken")
+	res = s.Do(t, "GET", "/v1/users", daveAccess, nil)
 	assert.Equal(t, http.StatusForbidden, res.Status, "employees cannot list users")
-	assert.Equal(t, problemType("forbidden"), res.str("type"))
-	res = s.do(t, "PUT", "/v1/users/"+dave+"/roles", daveAccess, map[string]any{"role": "super-admin"})
+	assert.Equal(t, identitytest.ProblemType("forbidden"), res.Str("type"))
+	res = s.Do(t, "PUT", "/v1/users/"+dave+"/roles", daveAccess, map[string]any{"role": "super-admin"})
 	assert.Equal(t, http.StatusForbidden, res.Status, "nobody promotes themselves")
-	require.Equal(t, http.StatusOK, s.do(t, "PUT", "/v1/companies/"+c.ID+"/mfa-policy", c.Access, map[string]any{"requireForEveryone": true}).Status)
-	res = s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": daveEmail, "password": goodPassword})
+	require.Equal(t, http.StatusOK, s.Do(t, "PUT", "/v1/companies/"+c.ID+"/mfa-policy", c.Access, map[string]any{"requireForEveryone": true}).Status)
+	res = s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": daveEmail, "password": identitytest.GoodPassword})
 	assert.Equal(t, true, res.Body["enrolmentRequired"], "the company requires 2FA for everyone")
 }
 
 func TestTenancy_ATokenOfOneCompanyCannotReachAnother(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
-	a := s.newCompany(t, "acme.hk")
-	b := s.newCompany(t, "bravo.com.hk")
-	bUser, _ := s.invite(t, b, "bob")
+	s := identitytest.Start(t)
+	a := s.NewCompany(t, "acme.hk")
+	b := s.NewCompany(t, "bravo.com.hk")
+	bUser, _ := s.Invite(t, b, "bob")
 
 	for _, req := range []struct{ method, path string }{
 		{"GET", "/v1/users/" + b.AdminID},
@@ -400,40 +401,40 @@ func TestTenancy_ATokenOfOneCompanyCannotReachAnother(t *testing.T) {
 		case strings.HasSuffix(req.path, "/mfa-policy"):
 			body = map[string]any{"requireForEveryone": true}
 		}
-		res := s.do(t, req.method, req.path, a.Access, body)
+		res := s.Do(t, req.method, req.path, a.Access, body)
 		assert.Equal(t, http.StatusNotFound, res.Status, "%s %s: %s", req.method, req.path, res.Raw)
 	}
-	res := s.do(t, "GET", "/v1/users", a.Access, nil)
+	res := s.Do(t, "GET", "/v1/users", a.Access, nil)
 	require.Equal(t, http.StatusOK, res.Status)
 	users := res.Body["users"].([]any)
 	require.Len(t, users, 1)
 	assert.Equal(t, a.AdminID, users[0].(map[string]any)["id"])
-	res = s.do(t, "POST", "/v1/users", a.Access, map[string]any{"email": "eve@bravo.com.hk", "name": "Eve"})
+	res = s.Do(t, "POST", "/v1/users", a.Access, map[string]any{"email": "eve@bravo.com.hk", "name": "Eve"})
 	assert.Equal(t, http.StatusBadRequest, res.Status, "an address on another company's domain")
-	assert.Equal(t, problemType("email-not-on-domain"), res.str("type"))
+	assert.Equal(t, identitytest.ProblemType("email-not-on-domain"), res.Str("type"))
 	// B is untouched.
-	res = s.do(t, "GET", "/v1/users/"+bUser, b.Access, nil)
+	res = s.Do(t, "GET", "/v1/users/"+bUser, b.Access, nil)
 	require.Equal(t, http.StatusOK, res.Status)
-	assert.Equal(t, "active", res.str("status"))
-	assert.Equal(t, "employee", res.str("role"))
+	assert.Equal(t, "active", res.Str("status"))
+	assert.Equal(t, "employee", res.Str("role"))
 }
 
 func TestDeactivation_AStillValidAccessTokenIsRefused(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
-	c := s.newCompany(t, "acme.hk")
-	bob, bobEmail := s.invite(t, c, "bob")
+	s := identitytest.Start(t)
+	c := s.NewCompany(t, "acme.hk")
+	bob, bobEmail := s.Invite(t, c, "bob")
 
-	res := s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": bobEmail, "password": goodPassword, "deviceId": "phone-1"})
+	res := s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": bobEmail, "password": identitytest.GoodPassword, "deviceId": "phone-1"})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
-	access, refresh := res.str("accessToken"), res.str("refreshToken")
-	require.Equal(t, http.StatusOK, s.do(t, "GET", "/v1/users/me", access, nil).Status)
+	access, refresh := res.Str("accessToken"), res.Str("refreshToken")
+	require.Equal(t, http.StatusOK, s.Do(t, "GET", "/v1/users/me", access, nil).Status)
 
 	// A sign-in from another device is mailed to Bob.
-	res = s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": bobEmail, "password": goodPassword, "deviceId": "phone-2"})
+	res = s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": bobEmail, "password": identitytest.GoodPassword, "deviceId": "phone-2"})
 	require.Equal(t, http.StatusOK, res.Status)
 	var alerts int
-	for _, m := range s.outbox(t) {
+	for _, m := range s.Outbox(t) {
 		if m.To == bobEmail && m.Kind == "new-device" {
 			alerts++
 			assert.Contains(t, m.Text, "127.0.0.1")
@@ -441,26 +442,26 @@ func TestDeactivation_AStillValidAccessTokenIsRefused(t *testing.T) {
 	}
 	assert.Equal(t, 1, alerts, "one alert, for the second device only")
 
-	res = s.do(t, "POST", "/v1/users/"+bob+"/deactivate", c.Access, nil)
+	res = s.Do(t, "POST", "/v1/users/"+bob+"/deactivate", c.Access, nil)
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
-	assert.Equal(t, "deactivated", res.str("status"))
-	eventually(t, func() bool { return s.do(t, "GET", "/v1/users/me", access, nil).Status == http.StatusUnauthorized },
+	assert.Equal(t, "deactivated", res.Str("status"))
+	identitytest.Eventually(t, func() bool { return s.Do(t, "GET", "/v1/users/me", access, nil).Status == http.StatusUnauthorized },
 		"the deactivated user's unexpired token is refused")
-	res = s.do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": refresh})
+	res = s.Do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": refresh})
 	assert.Equal(t, http.StatusUnauthorized, res.Status)
-	res = s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": bobEmail, "password": goodPassword})
+	res = s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": bobEmail, "password": identitytest.GoodPassword})
 	assert.Equal(t, http.StatusUnauthorized, res.Status)
-	assert.Equal(t, problemType("invalid-credentials"), res.str("type"))
+	assert.Equal(t, identitytest.ProblemType("invalid-credentials"), res.Str("type"))
 }
 
 func TestIssuer_ServesDiscoveryAndJWKSThatTheGatewayTrusts(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
-	res := s.do(t, "GET", "/v1/auth/.well-known/openid-configuration", "", nil)
+	s := identitytest.Start(t)
+	res := s.Do(t, "GET", "/v1/auth/.well-known/openid-configuration", "", nil)
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
-	assert.Equal(t, s.api+"/v1/auth", res.str("issuer"))
-	assert.Equal(t, s.api+"/v1/auth/jwks", res.str("jwks_uri"))
-	res = s.do(t, "GET", "/v1/auth/jwks", "", nil)
+	assert.Equal(t, s.API+"/v1/auth", res.Str("issuer"))
+	assert.Equal(t, s.API+"/v1/auth/jwks", res.Str("jwks_uri"))
+	res = s.Do(t, "GET", "/v1/auth/jwks", "", nil)
 	require.Equal(t, http.StatusOK, res.Status)
 	keys := res.Body["keys"].([]any)
 	require.NotEmpty(t, keys)
@@ -472,10 +473,10 @@ func TestIssuer_ServesDiscoveryAndJWKSThatTheGatewayTrusts(t *testing.T) {
 		kids[m["kid"].(string)] = true
 	}
 
-	c := s.newCompany(t, "acme.hk")
+	c := s.NewCompany(t, "acme.hk")
 	header, payload := decodeJWT(t, c.Access)
 	assert.True(t, kids[header["kid"].(string)], "signed with a published key")
-	assert.Equal(t, s.api+"/v1/auth", payload["iss"])
+	assert.Equal(t, s.API+"/v1/auth", payload["iss"])
 	assert.Equal(t, "lantau-api", payload["aud"])
 	assert.Equal(t, c.ID, payload["tenant"])
 	assert.Equal(t, c.AdminID, payload["sub"])
@@ -485,47 +486,5 @@ func TestIssuer_ServesDiscoveryAndJWKSThatTheGatewayTrusts(t *testing.T) {
 
 	// A token with a forged signature is refused by the gateway.
 	forged := c.Access[:strings.LastIndexByte(c.Access, '.')+1] + "AAAA"
-	assert.Equal(t, http.StatusUnauthorized, s.do(t, "GET", "/v1/users/me", forged, nil).Status)
-}
-
-func decodeJWT(t *testing.T, jws string) (header, payload map[string]any) {
-	t.Helper()
-	parts := strings.Split(jws, ".")
-	require.Len(t, parts, 3)
-	for i, dst := range []*map[string]any{&header, &payload} {
-		raw, err := base64.RawURLEncoding.DecodeString(parts[i])
-		require.NoError(t, err)
-		require.NoError(t, json.Unmarshal(raw, dst))
-	}
-	return header, payload
-}
-
-// newCompanyFromLogin finishes the TOTP enrolment of a confirmed company's
-// first admin and returns the company with full tokens.
-func (s *stack) newCompanyFromLogin(t *testing.T, email, password string) *company {
-	t.Helper()
-	res := s.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": email, "password": password})
-	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
-	enrol := res.str("accessToken")
-	res = s.do(t, "POST", "/v1/auth/totp", enrol, nil)
-	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
-	c := &company{Email: email, Password: password, Secret: res.str("secret")}
-	res = s.do(t, "POST", "/v1/auth/totp/confirm", enrol, map[string]any{"code": code(t, c.Secret, 0)})
-	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
-	tokens := res.Body["tokens"].(map[string]any)
-	c.Access, c.Refresh = tokens["accessToken"].(string), tokens["refreshToken"].(string)
-	return c
-}
-
-func containsAll(have []string, want ...string) bool {
-	for _, w := range want {
-		found := false
-		for _, h := range have {
-			found = found || h == w
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+	assert.Equal(t, http.StatusUnauthorized, s.Do(t, "GET", "/v1/users/me", forged, nil).Status)
 }
