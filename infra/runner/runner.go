@@ -67,6 +67,7 @@ type Runner struct {
 	api       *apiServer
 	bus       *bus
 	async     *asyncInvoker
+	params    *parameterStore
 	objects   *objectStore
 	sched     *scheduler
 	apiLn     net.Listener
@@ -147,6 +148,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		return fail(err)
 	}
 	if r.async, err = newAsyncInvoker(r); err != nil {
+		return fail(err)
+	}
+	if r.params, err = newParameterStore(r); err != nil {
 		return fail(err)
 	}
 	if r.objects, err = newObjectStore(r); err != nil {
@@ -233,6 +237,7 @@ func (r *Runner) buildFunction(ctx context.Context, spec *template.Function) (*F
 	env["AWS_SECRET_ACCESS_KEY"] = SecretAccessKey
 	env["AWS_ENDPOINT_URL_S3"] = r.AWSEndpoint()
 	env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = r.AWSEndpoint()
+	env["AWS_ENDPOINT_URL_SSM"] = r.AWSEndpoint()
 	env["LANTAU_LOCAL"] = "1"
 	env["LANTAU_DATA_DIR"] = r.cfg.DataDir
 	env["LANTAU_TABLE_PATH"] = r.dataPath("table.db")
@@ -286,6 +291,8 @@ func (r *Runner) Start() {
 		switch {
 		case len(req.URL.Path) >= 9 && req.URL.Path[:9] == "/_lantau/":
 			mux.ServeHTTP(w, req)
+		case strings.HasPrefix(req.Header.Get("X-Amz-Target"), "AmazonSSM."):
+			r.params.ServeHTTP(w, req)
 		case req.Header.Get("X-Amz-Target") != "":
 			r.bus.ServeHTTP(w, req)
 		default:
