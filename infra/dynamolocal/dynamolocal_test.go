@@ -14,13 +14,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lantau-hq/lantau/infra/dynamolocal"
-	"github.com/lantau-hq/lantau/infra/lambdatest"
+	"github.com/lantau-hq/lantau/infra/toolbox"
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
 func templatePath(t *testing.T) string {
 	t.Helper()
-	root, err := lambdatest.RepoRoot()
+	root, err := toolbox.RepoRoot()
 	require.NoError(t, err)
 	return filepath.Join(root, "template.yaml")
 }

@@ -4,7 +4,6 @@
 package dynamolocal
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,7 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
 
-	"github.com/lantau-hq/lantau/infra/lambdatest"
+	"github.com/lantau-hq/lantau/infra/toolbox"
 )
 
 // Region is the region every client of a Local uses.
@@ -35,7 +33,6 @@ const (
 	startTimeout = 2 * time.Minute // includes the first install (a 56 MB download)
 	readyTimeout = 60 * time.Second
 	pollInterval = 20 * time.Millisecond
-	stopGrace    = 3 * time.Second
 	// DynamoDB Local (since 1.23) refuses access key IDs that are not
 	// made of letters and digits only.
 	accessKeyID     = "lantaulocal"
@@ -56,10 +53,8 @@ var javaArgs = []string{"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:
 type Local struct {
 	endpoint string
 	startup  time.Duration
-	cmd      *exec.Cmd
-	out      *syncBuffer
-	exited   chan struct{}
-	waitErr  error
+	proc     *toolbox.Process
+	out      *toolbox.Output
 	stop     sync.Once
 
 	clientOnce sync.Once
@@ -77,7 +72,7 @@ func StartProcess(ctx context.Context, dir string) (*Local, error) {
 // StartProcessOn is StartProcess on 127.0.0.1:port (0: a free port).
 func StartProcessOn(ctx context.Context, dir string, port int) (*Local, error) {
 	if dir == "" {
-		root, err := lambdatest.RepoRoot()
+		root, err := toolbox.RepoRoot()
 		if err != nil {
 			return nil, err
 		}
@@ -215,15 +210,14 @@ func (l *Local) Close() error {
 	var early error
 	l.stop.Do(func() {
 		select {
-		case <-l.exited:
-			early = fmt.Errorf("DynamoDB Local exited early: %v\n%s", l.waitErr, l.out.String())
+		case <-l.proc.Exited():
+			early = fmt.Errorf("DynamoDB Local exited early: %v\n%s", l.proc.Err(), l.out.String())
 		default:
 		}
 		if l.httpClient != nil {
 			l.httpClient.CloseIdleConnections()
 		}
-		_ = l.cmd.Process.Kill() // in memory: nothing to flush
-		<-l.exited
+		l.proc.Stop(0) // in memory: nothing to flush
 	})
 	return early
 }
@@ -234,44 +228,20 @@ func launch(ctx context.Context, java, jar string, port int) (*Local, error) {
 		"-jar", jar, "-inMemory", "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port))
 	cmd := exec.Command(java, args...)
 	cmd.Dir = filepath.Dir(jar)
-	out := &syncBuffer{}
+	out := &toolbox.Output{Max: 64 << 10} // the first 64 KiB
 	cmd.Stdout, cmd.Stderr = out, out
-	setParentDeath(cmd)
-	l := &Local{
-		endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
-		cmd:      cmd,
-		out:      out,
-		exited:   make(chan struct{}),
-	}
 	began := time.Now()
-	if err := startAndWait(l); err != nil {
+	proc, err := toolbox.Start(cmd) // killed with this process, even by go test's timeout
+	if err != nil {
 		return nil, fmt.Errorf("start DynamoDB Local: %w", err)
 	}
+	l := &Local{endpoint: "http://127.0.0.1:" + strconv.Itoa(port), proc: proc, out: out}
 	if err := l.waitReady(ctx); err != nil {
 		_ = l.Close()
 		return nil, err
 	}
 	l.startup = time.Since(began)
 	return l, nil
-}
-
-// startAndWait starts java from a goroutine locked to its OS thread and
-// keeps that thread until java exits (see setParentDeath).
-func startAndWait(l *Local) error {
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		if err := l.cmd.Start(); err != nil {
-			started <- err
-			l.waitErr = err
-			close(l.exited)
-			return
-		}
-		started <- nil
-		l.waitErr = l.cmd.Wait()
-		close(l.exited)
-	}()
-	return <-started
 }
 
 func (l *Local) waitReady(ctx context.Context) error {
@@ -290,8 +260,8 @@ func (l *Local) waitReady(ctx context.Context) error {
 			return fmt.Errorf("DynamoDB Local on %s refuses ListTables: %w", l.endpoint, err)
 		}
 		select {
-		case <-l.exited:
-			return fmt.Errorf("DynamoDB Local exited before serving (%v):\n%s", l.waitErr, l.out.String())
+		case <-l.proc.Exited():
+			return fmt.Errorf("DynamoDB Local exited before serving (%v):\n%s", l.proc.Err(), l.out.String())
 		case <-ctx.Done():
 			return fmt.Errorf("DynamoDB Local not answering on %s (last error: %v):\n%s", l.endpoint, err, l.out.String())
 		case <-time.After(pollInterval):
@@ -321,25 +291,4 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer collects DynamoDB Local's output, keeping the first 64 KiB.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if room := 64<<10 - b.buf.Len(); room > 0 {
-		b.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/lantau-hq/lantau/infra/lambdatest"
 	"github.com/lantau-hq/lantau/infra/template"
+	"github.com/lantau-hq/lantau/infra/toolbox"
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
@@ -106,7 +106,7 @@ func SchemaFromTemplate(templatePath, logicalID string) (table.Schema, error) {
 // template.yaml (logical ID Table) in l, and deletes it when the test ends.
 func (l *Local) NewTable(t testing.TB) string {
 	t.Helper()
-	root, err := lambdatest.RepoRoot()
+	root, err := toolbox.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ package lambdatest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +16,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/lantau-hq/lantau/infra/toolbox"
 )
 
 // Target is the platform a bootstrap is built for.
@@ -41,7 +42,7 @@ var buildFlags = []string{"-trimpath", "-ldflags=-s -w -buildid="}
 // relative to the repository root) into the static executable out for target,
 // with the production flags.
 func Build(ctx context.Context, pkg, out string, target Target) error {
-	root, err := RepoRoot()
+	root, err := toolbox.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -71,21 +72,6 @@ func BuildFunction(t testing.TB, name string) string {
 	return out
 }
 
-// RepoRoot is the directory holding go.mod, found by walking up from the
-// working directory.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("lambdatest: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+// RepoRoot is toolbox.RepoRoot, kept for callers outside infra/lambdatest
+// (infra/cmd/bench).
+func RepoRoot() (string, error) { return toolbox.RepoRoot() }

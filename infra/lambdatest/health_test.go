@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lantau-hq/lantau/infra/lambdatest"
+	"github.com/lantau-hq/lantau/infra/toolbox"
 	"github.com/lantau-hq/lantau/shared/health"
 )
 
@@ -45,7 +46,7 @@ func TestHealthBinaryUnderRIE(t *testing.T) {
 
 func readEvent(t *testing.T, name string) []byte {
 	t.Helper()
-	root, err := lambdatest.RepoRoot()
+	root, err := toolbox.RepoRoot()
 	require.NoError(t, err)
 	data, err := os.ReadFile(filepath.Join(root, "events", name))
 	require.NoError(t, err)

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lantau-hq/lantau/infra/toolbox"
 )
 
 // ErrNoRIE says the emulator is not installed.
@@ -34,8 +36,8 @@ const (
 // RIEPath is the emulator installed by `make tools` (.tools/bin under the
 // repository root), or else one on PATH.
 func RIEPath() (string, error) {
-	if root, err := RepoRoot(); err == nil {
-		p := filepath.Join(root, ".tools", "bin", "aws-lambda-rie")
+	if bin, err := toolbox.Dir("bin"); err == nil {
+		p := filepath.Join(bin, "aws-lambda-rie")
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
@@ -59,12 +61,10 @@ type Options struct {
 // RIE is one running emulator serving one bootstrap. It starts the
 // bootstrap lazily, on the first invocation, as Lambda does on a cold start.
 type RIE struct {
-	cmd     *exec.Cmd
-	url     string
-	client  *http.Client
-	exited  chan struct{} // closed when the emulator process has ended
-	waitErr error         // how it ended; read after exited is closed
-	stop    sync.Once
+	proc   *toolbox.Process // in a group of its own, which the bootstrap joins
+	url    string
+	client *http.Client
+	stop   sync.Once
 }
 
 // Launch starts the emulator for bootstrap on free 127.0.0.1 ports and
@@ -86,20 +86,15 @@ func Launch(ctx context.Context, bootstrap string, opts Options) (*RIE, error) {
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = environ(opts.Env)
 	cmd.Stdout, cmd.Stderr = opts.Output, opts.Output
-	setProcessGroup(cmd)
-	if err := cmd.Start(); err != nil {
+	proc, err := toolbox.Start(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("start aws-lambda-rie: %w", err)
 	}
 	r := &RIE{
-		cmd:    cmd,
+		proc:   proc,
 		url:    "http://" + invokeAddr + invokePath,
 		client: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}},
-		exited: make(chan struct{}),
 	}
-	go func() {
-		r.waitErr = cmd.Wait()
-		close(r.exited)
-	}()
 	if err := r.waitReady(ctx, invokeAddr); err != nil {
 		_ = r.Close()
 		return nil, err
@@ -118,7 +113,7 @@ func StartRIE(t testing.TB, bootstrap string, env map[string]string) *RIE {
 		}
 		t.Fatal(err)
 	}
-	var out syncBuffer
+	var out toolbox.Output
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	r, err := Launch(ctx, bootstrap, Options{Env: env, Output: &out})
@@ -175,18 +170,14 @@ func (r *RIE) Close() error {
 	var early error
 	r.stop.Do(func() {
 		select {
-		case <-r.exited:
-			early = fmt.Errorf("aws-lambda-rie exited early: %v", r.waitErr)
+		case <-r.proc.Exited():
+			early = fmt.Errorf("aws-lambda-rie exited early: %v", r.proc.Err())
 		default:
 		}
 		r.client.CloseIdleConnections()
-		terminate(r.cmd) // the emulator stops its runtime on SIGTERM
-		select {
-		case <-r.exited:
-		case <-time.After(stopGrace):
-		}
-		killGroup(r.cmd) // whatever outlived it, bootstrap included
-		<-r.exited
+		// The emulator stops its runtime on SIGTERM; then whatever outlived
+		// it, bootstrap included, is killed.
+		r.proc.Stop(stopGrace)
 	})
 	return early
 }
@@ -199,8 +190,8 @@ func (r *RIE) waitReady(ctx context.Context, addr string) error {
 			return conn.Close()
 		}
 		select {
-		case <-r.exited:
-			return fmt.Errorf("aws-lambda-rie exited before serving: %v", r.waitErr)
+		case <-r.proc.Exited():
+			return fmt.Errorf("aws-lambda-rie exited before serving: %v", r.proc.Err())
 		case <-ctx.Done():
 			return fmt.Errorf("aws-lambda-rie not serving on %s: %w", addr, ctx.Err())
 		case <-time.After(pollInterval):
@@ -251,22 +242,4 @@ func freeAddrs(n int) ([]string, error) {
 		addrs = append(addrs, ln.Addr().String())
 	}
 	return addrs, nil
-}
-
-// syncBuffer collects a process's output for the test log.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

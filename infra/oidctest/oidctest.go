@@ -11,7 +11,7 @@
 //	cb, err := p.Login(ctx, authURL, "u-chan") // the redirect to RedirectURI: ?code=...&state=...
 //
 // The first Start installs the package under .tools/oidc-provider (npm
-// install, serialised by a file lock); Start skips the test under -short.
+// install, serialised by a file lock: see toolbox.NPMInstall); Start skips the test under -short.
 package oidctest
 
 import (
@@ -26,6 +26,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lantau-hq/lantau/infra/toolbox"
 )
 
 //go:embed provider.mjs
@@ -44,7 +46,8 @@ type Config struct {
 	// token carries the claims of the granted scopes, as Google's and
 	// Azure AD's do.
 	UserinfoOnlyClaims bool
-	// ToolsDir is where the npm package is installed; "" is ToolsDir().
+	// ToolsDir is where the npm package is installed (npm install --prefix);
+	// "" is .tools/oidc-provider under the repository root.
 	ToolsDir string
 }
 
@@ -61,7 +64,7 @@ type Account struct {
 type Provider struct {
 	issuer string
 	cfg    Config
-	stderr *syncBuffer
+	stderr *toolbox.Output
 }
 
 // Issuer is the provider's issuer URL, http://127.0.0.1:<port>.
@@ -100,14 +103,14 @@ func Start(t testing.TB, cfg Config) *Provider {
 	dir := cfg.ToolsDir
 	if dir == "" {
 		var err error
-		if dir, err = ToolsDir(); err != nil {
+		if dir, err = toolbox.Dir(PackageName); err != nil {
 			t.Fatalf("oidctest: %v", err)
 		}
 		cfg.ToolsDir = dir
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := Install(ctx, dir); err != nil {
+	if err := toolbox.NPMInstall(ctx, dir, PackageName+"@"+PackageVersion); err != nil {
 		t.Fatalf("oidctest: %v", err)
 	}
 	node, err := exec.LookPath("node")
@@ -130,7 +133,7 @@ func Start(t testing.TB, cfg Config) *Provider {
 		t.Fatalf("oidctest: %v", err)
 	}
 
-	p := &Provider{cfg: cfg, stderr: &syncBuffer{}}
+	p := &Provider{cfg: cfg, stderr: &toolbox.Output{}}
 	first := &firstLine{ready: make(chan string, 1)}
 	cmd := exec.Command(node, script)
 	cmd.Dir = filepath.Dir(script)
@@ -140,19 +143,13 @@ func Start(t testing.TB, cfg Config) *Provider {
 	if err != nil {
 		t.Fatalf("oidctest: %v", err)
 	}
-	if err := cmd.Start(); err != nil {
+	proc, err := toolbox.Start(cmd)
+	if err != nil {
 		t.Fatalf("oidctest: start node: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = stdin.Close()
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+		proc.Stop(5 * time.Second)
 		if t.Failed() {
 			t.Logf("oidctest: provider log:\n%s", p.Log())
 		}
@@ -165,9 +162,8 @@ func Start(t testing.TB, cfg Config) *Provider {
 			t.Fatalf("oidctest: provider said %q, want {\"issuer\": \"http://127.0.0.1:<port>\"}\n%s", line, p.Log())
 		}
 		p.issuer = hello.Issuer
-	case err := <-exited:
-		exited <- err // for the cleanup
-		t.Fatalf("oidctest: provider exited before serving: %v\n%s", err, p.Log())
+	case <-proc.Exited():
+		t.Fatalf("oidctest: provider exited before serving: %v\n%s", proc.Err(), p.Log())
 	case <-time.After(60 * time.Second):
 		t.Fatalf("oidctest: provider did not start within 60s\n%s", p.Log())
 	}
@@ -194,22 +190,4 @@ func (w *firstLine) Write(b []byte) (int, error) {
 		}
 	}
 	return len(b), nil
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

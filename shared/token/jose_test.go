@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lantau-hq/lantau/infra/toolbox"
 	"github.com/lantau-hq/lantau/shared/token"
 )
 
@@ -126,29 +126,14 @@ func TestIssue_VerifiedByIndependentJOSEImplementation(t *testing.T) {
 	assert.Equal(t, []any{"employee", "approver"}, got.Results[0].Payload["roles"])
 }
 
-// installJOSE returns the directory holding the jose npm package, running
-// npm install --prefix <repo>/.tools/jose when it is not there yet.
+// installJOSE returns the directory holding the jose npm package,
+// <repo>/.tools/jose, installing it there on first use.
 func installJOSE(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	dir, err := toolbox.Dir("jose")
 	require.NoError(t, err)
-	require.FileExists(t, filepath.Join(root, "go.mod"), "the repository root")
-	dir := filepath.Join(root, ".tools", "jose")
-	manifest := filepath.Join(dir, "node_modules", "jose", "package.json")
-	if b, err := os.ReadFile(manifest); err == nil {
-		var pkg struct{ Version string }
-		if json.Unmarshal(b, &pkg) == nil && pkg.Version == joseVersion {
-			return dir
-		}
-	}
-	npm, err := exec.LookPath("npm")
-	require.NoError(t, err, "npm is needed to install the jose package for the cross-check (or run go test -short)")
-	require.NoError(t, os.MkdirAll(dir, 0o755))
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "install", "--prefix", dir, "--no-audit", "--no-fund", "jose@"+joseVersion)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "npm install jose: %s", out)
-	require.FileExists(t, manifest)
+	require.NoError(t, toolbox.NPMInstall(ctx, dir, "jose@"+joseVersion), "the jose cross-check needs npm (or run go test -short)")
 	return dir
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/lantau-hq/lantau/infra/dynamolocal"
-	"github.com/lantau-hq/lantau/infra/lambdatest"
+	"github.com/lantau-hq/lantau/infra/toolbox"
 )
 
 func main() {
@@ -38,7 +38,7 @@ func run(args []string) error {
 		return err
 	}
 	if *dir == "" {
-		root, err := lambdatest.RepoRoot()
+		root, err := toolbox.RepoRoot()
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package oidctest
+package toolbox
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 )
 
 // lockFile takes an exclusive flock on name, polling so that ctx can end
-// the wait. The lock goes with the process (and with the open file, so it
-// also excludes other callers in the same process).
+// the wait. The lock goes with the open file, so it also excludes other
+// callers in the same process.
 func lockFile(ctx context.Context, name string) (unlock func(), err error) {
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {

@@ -1,4 +1,4 @@
-package dynamolocal
+package toolbox
 
 import (
 	"archive/tar"
@@ -53,5 +53,45 @@ func TestUntarPackage_WritesOnlyFilesInsidePackage(t *testing.T) {
 
 	sum := sha512.Sum512(buf.Bytes())
 	assert.NoError(t, checkIntegrity(tgz, "sha512-"+base64.StdEncoding.EncodeToString(sum[:])))
-	assert.Error(t, checkIntegrity(tgz, simulatorIntegrity), "another file's integrity")
+	other := sha512.Sum512([]byte("another file"))
+	assert.Error(t, checkIntegrity(tgz, "sha512-"+base64.StdEncoding.EncodeToString(other[:])), "another file's integrity")
+	assert.Error(t, checkIntegrity(tgz, "sha1-abc"), "unsupported algorithm")
+}
+
+func TestSplitSpec_TakesTheLastAt(t *testing.T) {
+	for spec, want := range map[string][2]string{
+		"jose@6.2.18":       {"jose", "6.2.18"},
+		"@scope/name@1.0.0": {"@scope/name", "1.0.0"},
+	} {
+		name, version, err := splitSpec(spec)
+		require.NoError(t, err, spec)
+		assert.Equal(t, want, [2]string{name, version}, spec)
+	}
+	for _, spec := range []string{"jose", "@scope/name", "jose@"} {
+		_, _, err := splitSpec(spec)
+		assert.Error(t, err, spec)
+	}
+}
+
+func TestNPMInstall_DoesNothingWhenTheVersionIsThere(t *testing.T) {
+	dir := t.TempDir()
+	pkg := filepath.Join(dir, "node_modules", "jose")
+	require.NoError(t, os.MkdirAll(pkg, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(pkg, "package.json"), []byte(`{"name":"jose","version":"6.2.18"}`), 0o644))
+	t.Setenv("PATH", "") // no npm: it must not be needed
+	require.NoError(t, NPMInstall(t.Context(), dir, "jose@6.2.18"))
+	err := NPMInstall(t.Context(), dir, "jose@6.2.19")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "npm is not on PATH")
+}
+
+func TestNPMPack_DoesNothingWhenTheFileIsThere(t *testing.T) {
+	dir := t.TempDir()
+	want := filepath.Join(dir, "p@1.0.0", "bin", "tool")
+	require.NoError(t, os.MkdirAll(filepath.Dir(want), 0o755))
+	require.NoError(t, os.WriteFile(want, nil, 0o644))
+	t.Setenv("PATH", "")
+	got, err := NPMPack(t.Context(), dir, "p@1.0.0", "sha512-unused", "bin/tool")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dir, "p@1.0.0"), got)
 }

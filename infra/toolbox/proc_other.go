@@ -1,10 +1,10 @@
 //go:build !unix
 
-package lambdatest
+package toolbox
 
 import "os/exec"
 
-func setProcessGroup(*exec.Cmd) {}
+func setAttrs(*exec.Cmd) {}
 
 func terminate(cmd *exec.Cmd) { _ = cmd.Process.Kill() }
 

@@ -1,7 +1,0 @@
-//go:build !linux
-
-package dynamolocal
-
-import "os/exec"
-
-func setParentDeath(*exec.Cmd) {}
