@@ -29,6 +29,7 @@ type API struct {
 	Issuer   *token.Issuer
 	Guard    *idempotency.Guard
 	Access   *audit.AccessLog
+	SSO      *SSO
 	Log      *slog.Logger
 }
 
@@ -63,11 +64,16 @@ func (a *API) Handler() http.Handler {
 	mux.Handle("GET /v1/companies/confirm", linkPage("confirm", "/v1/companies/confirm", false))
 	public("POST /v1/companies/confirm", "identity.Confirm", a.confirm)
 	signedIn("PUT /v1/companies/{id}/mfa-policy", "identity.SetMFAPolicy", false, a.setMFAPolicy)
+	signedIn("GET /v1/companies/{id}/sso", "identity.GetSSO", false, a.getSSO)
+	signedIn("PUT /v1/companies/{id}/sso", "identity.PutSSO", false, a.putSSO)
+	signedIn("DELETE /v1/companies/{id}/sso", "identity.DeleteSSO", false, a.deleteSSO)
 
 	// Sign-in.
 	public("POST /v1/auth/login", "identity.Login", a.login)
 	public("POST /v1/auth/login/totp", "identity.LoginMFA", a.loginMFA)
 	public("POST /v1/auth/refresh", "identity.Refresh", a.refresh)
+	public("GET /v1/auth/sso/start", "identity.StartSSO", a.startSSO)
+	public("GET "+SSOCallbackPath, "identity.SSOCallback", a.ssoCallback)
 	signedIn("POST /v1/auth/logout", "identity.Logout", true, a.logout)
 	signedIn("POST /v1/auth/totp", "identity.StartTOTP", true, a.startTOTP)
 	signedIn("POST /v1/auth/totp/confirm", "identity.ConfirmTOTP", true, a.confirmTOTP)

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/identity/session"
 	"github.com/lantau-hq/lantau/shared/logging"
 	"github.com/lantau-hq/lantau/shared/mail"
+	"github.com/lantau-hq/lantau/shared/sso"
 	"github.com/lantau-hq/lantau/shared/storage"
 	"github.com/lantau-hq/lantau/shared/token"
 )
@@ -41,7 +43,7 @@ type Config struct {
 	PublicURL string // PUBLIC_API_URL: base of the links in mails
 	MailFrom  string // MAIL_FROM
 	// DataDir (LANTAU_DATA_DIR, set by the local runner) holds the signing
-	// keys (keys/), the TOTP sealing key (identity/) and the mail outbox
+	// keys (keys/), the TOTP and SSO sealing keys (identity/) and the mail outbox
 	// (outbox/).
 	DataDir string
 	// KeyParameterPrefix (KEY_PARAMETER_PREFIX) is the SSM parameter path
@@ -91,6 +93,10 @@ func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	ssoSealer, err := ssoSecretSealer(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if u, err := url.Parse(cfg.Issuer); err != nil || u.Path != IssuerPath {
 		log.Warn("JWT_ISSUER is not this API's "+IssuerPath+": the JWT authorizer will refuse the tokens signed here "+
 			"(locally: run with -dev-tokens=false or -param JwtIssuer=<API URL>"+IssuerPath+")", "issuer", cfg.Issuer)
@@ -107,6 +113,9 @@ func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
 	sessions := session.FromEnv(store, env)
 	api := &API{Service: svc, Sessions: sessions, Issuer: issuer, Guard: idempotency.New(store),
 		Access: audit.NewAccessLog(store, 0, nil), Log: log}
+	ssoConfigs := &sso.Configs{Table: store, Sealer: ssoSealer}
+	api.SSO = &SSO{Configs: ssoConfigs, Flow: &sso.Flow{Table: store, Configs: ssoConfigs},
+		CallbackURL: strings.TrimSuffix(cfg.PublicURL, "/") + SSOCallbackPath}
 	return function.HTTP(api.Handler()), nil
 }
 
@@ -133,6 +142,18 @@ func secrets(cfg Config) (token.KeySource, credential.Sealer, mail.Sender, error
 		outbox.Echo = os.Stderr // `make run` prints each mail, so its link can be followed at once
 	}
 	return keys, sealer, outbox, nil
+}
+
+// ssoSecretSealer seals the companies' SSO client secrets with a key of
+// their own, a sibling of the TOTP sealing key (identity/sso-seal.key
+// locally): one key's compromise or rotation does not touch the other's
+// secrets. On AWS secrets() refuses to start first.
+func ssoSecretSealer(cfg Config) (*credential.AESGCM, error) {
+	key, err := localSealKey(filepath.Join(cfg.DataDir, "identity", "sso-seal.key"))
+	if err != nil {
+		return nil, err
+	}
+	return credential.NewAESGCM(key)
 }
 
 // localSealKey reads the 32-byte sealing key at path, creating it (mode
