@@ -301,7 +301,12 @@ func (c *counter) succeed(p Policy) {
 // growing delay after the last attempt, and the rolling Limit. Unsettled
 // attempts count as failures.
 func (c *counter) wait(p Policy, now time.Time) time.Duration {
-	w := time.UnixMilli(c.Last).Add(p.delay(c.Streak + len(c.Pending))).Sub(now)
+	var w time.Duration
+	if d := p.delay(c.Streak + len(c.Pending)); d > 0 {
+		// Only a delay makes the last attempt's time matter: with none due,
+		// a concurrent attempt stamped a moment after now must not refuse this one.
+		w = time.UnixMilli(c.Last).Add(d).Sub(now)
+	}
 	if p.Limit > 0 {
 		if over := c.failures() - p.Limit + 1; over > 0 {
 			// Wait until enough failures leave the window.

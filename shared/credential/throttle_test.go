@@ -1,6 +1,7 @@
 package credential_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -247,4 +248,17 @@ func TestThrottle_AbandonedAttemptsCountAsFailures(t *testing.T) {
 	n, err := th.Failures(ctx, tenant, email, now.Add(2*time.Minute))
 	require.NoError(t, err)
 	assert.Equal(t, 4, n)
+}
+
+func TestThrottle_NoDelayDueMeansNoWaitEvenIfAnotherAttemptIsStampedLater(t *testing.T) {
+	th := credential.NewThrottle(newStore(t))
+	ctx := context.Background()
+	now := time.Now()
+	// An attempt that another request stamped a little after our clock reading.
+	_, err := th.Check(ctx, "t-acme", "a@acme.com.hk", "203.0.113.7", now.Add(50*time.Millisecond))
+	require.NoError(t, err)
+	require.NoError(t, th.Succeed(ctx, "t-acme", "a@acme.com.hk", "203.0.113.7", now.Add(50*time.Millisecond)))
+	wait, err := th.Check(ctx, "t-acme", "b@acme.com.hk", "203.0.113.7", now)
+	require.NoError(t, err, "a success from the same network is no reason to wait")
+	assert.Zero(t, wait)
 }

@@ -4,7 +4,8 @@
 // Emulator against a hello-world aws-lambda-go function, the size of each
 // deployed binary, and the throughput and latency of the table store and of
 // audit appends on SQLite and on AWS's DynamoDB Local (with the capacity
-// units each operation would consume on DynamoDB). `make bench` runs it; it
+// units each operation would consume on DynamoDB), and identity's logins
+// (password + TOTP) and token verifications per second. `make bench` runs it; it
 // prints a report, writes it to .lantau/bench.json and marks each target
 // PASS or FAIL.
 package main
@@ -62,6 +63,9 @@ func run(ctx context.Context) error {
 	}
 	if rep.Table, rep.Audit, err = measureStorage(ctx, root, tmpl.Path, workDir); err != nil {
 		return fmt.Errorf("table store and audit: %w", err)
+	}
+	if rep.Identity, err = measureIdentity(ctx, tmpl.Path, filepath.Join(workDir, "identity")); err != nil {
+		return fmt.Errorf("identity: %w", err)
 	}
 	rep.judge()
 	rep.print(os.Stdout)
