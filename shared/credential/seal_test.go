@@ -24,7 +24,9 @@ func TestAESGCM_SealsAndOpens(t *testing.T) {
 	for _, pt := range [][]byte{[]byte("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), {}, bytes.Repeat([]byte{0}, 4096)} {
 		sealed, err := s.Seal(pt)
 		require.NoError(t, err)
-		assert.NotContains(t, string(sealed), string(pt[:min(len(pt), 8)])+"x")
+		if len(pt) >= 16 && pt[0] != 0 {
+			assert.NotContains(t, string(sealed), string(pt[:16]), "the plaintext does not show through")
+		}
 		got, err := s.Open(sealed)
 		require.NoError(t, err)
 		assert.Equal(t, string(pt), string(got))
