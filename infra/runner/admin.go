@@ -5,6 +5,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+
+	"github.com/lantau-hq/lantau/shared/audit"
+	"github.com/lantau-hq/lantau/shared/function"
+	"github.com/lantau-hq/lantau/shared/storage"
 )
 
 // adminHandler serves the runner's own endpoints under /_lantau/ on the AWS
@@ -46,6 +50,21 @@ func (r *Runner) adminHandler() http.Handler {
 		default:
 			writeJSON(w, http.StatusAccepted, d)
 		}
+	})
+	mux.HandleFunc("GET /_lantau/audit/{tenant}/verify", func(w http.ResponseWriter, req *http.Request) {
+		// The same store instance the functions use, so this works whatever
+		// the embedded store's locking.
+		store, err := storage.OpenTable(req.Context(), function.MapEnv(map[string]string{"LANTAU_TABLE_PATH": r.dataPath("table.db")}))
+		if err != nil {
+			fail(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		rep, err := audit.New(store, nil).Verify(req.Context(), req.PathValue("tenant"))
+		if err != nil {
+			fail(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, rep)
 	})
 	mux.HandleFunc("POST /_lantau/schedules/{name}/fire", func(w http.ResponseWriter, req *http.Request) {
 		out, err := r.sched.fire(req.Context(), req.PathValue("name"))

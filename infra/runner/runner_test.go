@@ -608,3 +608,11 @@ func TestSchedules_FireOnTimeThroughTheSpool(t *testing.T) {
 	require.Eventually(t, func() bool { return len(rec.got("probecron")) == 1 }, 5*time.Second, 10*time.Millisecond)
 	assert.JSONEq(t, `{"job":"often"}`, string(rec.got("probecron")[0]))
 }
+
+func TestAdmin_VerifiesAnAuditChainInTheRunnersOwnTable(t *testing.T) {
+	f := start(t, "")
+	var rep map[string]any
+	getJSON(t, f.r.AWSEndpoint()+"/_lantau/audit/t-nobody/verify", &rep)
+	assert.Equal(t, true, rep["valid"])
+	assert.Equal(t, float64(0), rep["entries"])
+}

@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -30,8 +31,8 @@ import (
 	"github.com/lantau-hq/lantau/infra/runner"
 	"github.com/lantau-hq/lantau/infra/template"
 	"github.com/lantau-hq/lantau/shared/audit"
-	"github.com/lantau-hq/lantau/shared/sqlite"
-	"github.com/lantau-hq/lantau/shared/table"
+	"github.com/lantau-hq/lantau/shared/function"
+	"github.com/lantau-hq/lantau/shared/storage"
 )
 
 func main() {
@@ -163,6 +164,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if fs.NArg() != 2 || fs.Arg(0) != "verify" {
 			return errors.New("usage: lantau audit verify TENANT")
 		}
+		if running(admin) {
+			// The runner holds the table: ask it.
+			var out bytes.Buffer
+			if err := call(&out, http.MethodGet, admin+"/audit/"+url.PathEscape(fs.Arg(1))+"/verify"); err != nil {
+				return err
+			}
+			return reportAudit(stdout, out.Bytes(), fs.Arg(1))
+		}
 		return verifyAudit(ctx, stdout, filepath.Join(*data, "table.db"), fs.Arg(1))
 	case "functions":
 		t, err := template.Load(*tmpl)
@@ -249,20 +258,29 @@ func prettyPrint(w io.Writer, b []byte) error {
 	return err
 }
 
-// verifyAudit checks a tenant's chain in the embedded table, without the
-// runner (SQLite lets it read while the runner writes).
+// verifyAudit checks a tenant's chain in the embedded table when no runner
+// is running.
 func verifyAudit(ctx context.Context, stdout io.Writer, path, tenant string) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no local table at %s (has `make run` written anything yet?)", path)
 	}
-	store, err := sqlite.Open(path, table.Lantau)
+	store, err := storage.OpenTable(ctx, function.MapEnv(map[string]string{"LANTAU_TABLE_PATH": path}))
 	if err != nil {
 		return err
 	}
-	defer store.Close()
 	rep, err := audit.New(store, nil).Verify(ctx, tenant)
 	if err != nil {
 		return err
+	}
+	out, _ := json.Marshal(rep)
+	return reportAudit(stdout, out, tenant)
+}
+
+// reportAudit prints a verification report and fails on a broken chain.
+func reportAudit(stdout io.Writer, raw []byte, tenant string) error {
+	var rep audit.Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return fmt.Errorf("unexpected answer: %s", raw)
 	}
 	out, _ := json.MarshalIndent(rep, "", "  ")
 	fmt.Fprintln(stdout, string(out))

@@ -145,7 +145,7 @@ func TestAuditTrail_EventsFromTheBusAreChainedAndVerified(t *testing.T) {
 	assert.Equal(t, map[string]any{"seq": float64(n), "kind": "altered", "detail": fmt.Sprintf("entry %d's content no longer matches its hash", n)}, res.Body["firstProblem"])
 
 	var out bytes.Buffer
-	cmd := exec.Command("go", "run", "../../../infra/cmd/lantau", "audit", "-data", s.DataDir, "verify", c.ID)
+	cmd := exec.Command("go", "run", "../../../infra/cmd/lantau", "audit", "-data", s.DataDir, "-aws-addr", "127.0.0.1:1", "verify", c.ID)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
 	require.Error(t, err, "the command fails on a broken chain")
