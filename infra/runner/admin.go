@@ -51,20 +51,40 @@ func (r *Runner) adminHandler() http.Handler {
 			writeJSON(w, http.StatusAccepted, d)
 		}
 	})
-	mux.HandleFunc("GET /_lantau/audit/{tenant}/verify", func(w http.ResponseWriter, req *http.Request) {
-		// The same store instance the functions use, so this works whatever
-		// the embedded store's locking.
+	// The audit chain, read through the same store instance the functions
+	// use (the embedded store allows one process at a time).
+	chain := func(req *http.Request) (*audit.Chain, error) {
 		store, err := storage.OpenTable(req.Context(), function.MapEnv(map[string]string{"LANTAU_TABLE_PATH": r.dataPath("table.db")}))
+		if err != nil {
+			return nil, err
+		}
+		return audit.New(store, nil), nil
+	}
+	mux.HandleFunc("GET /_lantau/audit/{tenant}/verify", func(w http.ResponseWriter, req *http.Request) {
+		c, err := chain(req)
 		if err != nil {
 			fail(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		rep, err := audit.New(store, nil).Verify(req.Context(), req.PathValue("tenant"))
+		rep, err := c.Verify(req.Context(), req.PathValue("tenant"))
 		if err != nil {
 			fail(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 		writeJSON(w, http.StatusOK, rep)
+	})
+	mux.HandleFunc("GET /_lantau/audit/{tenant}/entries", func(w http.ResponseWriter, req *http.Request) {
+		c, err := chain(req)
+		if err != nil {
+			fail(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		entries, next, err := c.Page(req.Context(), req.PathValue("tenant"), 500, req.URL.Query().Get("cursor"), false)
+		if err != nil {
+			fail(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"entries": entries, "cursor": next})
 	})
 	mux.HandleFunc("POST /_lantau/schedules/{name}/fire", func(w http.ResponseWriter, req *http.Request) {
 		out, err := r.sched.fire(req.Context(), req.PathValue("name"))

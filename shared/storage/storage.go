@@ -1,5 +1,5 @@
 // Package storage opens the table store a function's environment names:
-// the embedded SQLite file when the local runner set LANTAU_TABLE_PATH,
+// the embedded bbolt file when the local runner set LANTAU_TABLE_PATH,
 // otherwise the DynamoDB table TABLE_NAME through aws-sdk-go-v2.
 //
 // Lambda builds (tag lantau_lambda) leave the embedded store out: it would

@@ -19,8 +19,9 @@ import (
 	"github.com/lantau-hq/lantau/shared/awsconfig"
 	"github.com/lantau-hq/lantau/shared/event"
 	"github.com/lantau-hq/lantau/shared/eventbridge"
+	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/identity/identitytest"
-	"github.com/lantau-hq/lantau/shared/sqlite"
+	"github.com/lantau-hq/lantau/shared/storage"
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
@@ -127,7 +128,9 @@ func TestAuditTrail_EventsFromTheBusAreChainedAndVerified(t *testing.T) {
 
 	// Someone with access to the table edits one of the events: the API and the command line both name it.
 	n := int(directory()[1]["seq"].(float64))
-	store, err := sqlite.Open(filepath.Join(s.DataDir, "table.db"), table.Lantau)
+	// The runner holds the embedded table; in this process the same store
+	// instance is reached through storage, as the functions reach it.
+	store, err := storage.OpenTable(ctx, function.MapEnv(map[string]string{"LANTAU_TABLE_PATH": filepath.Join(s.DataDir, "table.db")}))
 	require.NoError(t, err)
 	key := table.Key{Tenant: c.ID, PK: "AUDIT#CHAIN", SK: fmt.Sprintf("%020d", n)}
 	it, err := store.Get(ctx, key)
@@ -137,7 +140,6 @@ func TestAuditTrail_EventsFromTheBusAreChainedAndVerified(t *testing.T) {
 	e.Actor = "u-intruder"
 	it.Data, _ = json.Marshal(e)
 	require.NoError(t, store.Put(ctx, it, table.Always))
-	require.NoError(t, store.Close())
 
 	res = s.Do(t, "GET", "/v1/audit/verify", c.Access, nil)
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
@@ -145,7 +147,7 @@ func TestAuditTrail_EventsFromTheBusAreChainedAndVerified(t *testing.T) {
 	assert.Equal(t, map[string]any{"seq": float64(n), "kind": "altered", "detail": fmt.Sprintf("entry %d's content no longer matches its hash", n)}, res.Body["firstProblem"])
 
 	var out bytes.Buffer
-	cmd := exec.Command("go", "run", "../../../infra/cmd/lantau", "audit", "-data", s.DataDir, "-aws-addr", "127.0.0.1:1", "verify", c.ID)
+	cmd := exec.Command("go", "run", "../../../infra/cmd/lantau", "audit", "-data", s.DataDir, "-aws-addr", strings.TrimPrefix(s.Runner.AWSEndpoint(), "http://"), "verify", c.ID)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
 	require.Error(t, err, "the command fails on a broken chain")
