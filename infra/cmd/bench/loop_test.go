@@ -74,13 +74,13 @@ func TestStartDynamo_WithoutJavaIsASkipNotAFailure(t *testing.T) {
 
 func TestJudge_FailsAStorageFloorThatWasNotMeasured(t *testing.T) {
 	r := newReport()
-	r.Table = []storeRun{{Store: sqliteName, Ops: []opStats{{Op: "put if not exists", PerSecond: 4000}}}}
-	r.Audit = []storeRun{{Store: sqliteName, Skipped: "no disk"}}
+	r.Table = []storeRun{{Store: embeddedName, Ops: []opStats{{Op: "put if not exists", PerSecond: 4000}}}}
+	r.Audit = []storeRun{{Store: embeddedName, Skipped: "no disk"}}
 	r.judge()
 	verdicts := map[string]bool{}
 	for _, tg := range r.Targets {
 		verdicts[tg.Name] = tg.Pass
 	}
-	assert.True(t, verdicts["sqlite put if not exists, 4 workers (ops/s)"])
-	assert.False(t, verdicts["sqlite audit appends, 1 tenant, 8 appenders (/s)"])
+	assert.True(t, verdicts["bolt put if not exists, 4 workers (ops/s)"])
+	assert.False(t, verdicts["bolt audit appends, 1 tenant, 8 appenders (/s)"])
 }

@@ -13,9 +13,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/lantau-hq/lantau/infra/runner"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/lantau-hq/lantau/infra/lambdatest"
@@ -35,6 +37,10 @@ func main() {
 }
 
 func run(ctx context.Context) error {
+	// The runner is measured in this process as `lantau run` configures its own.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(runner.GCPercent)
+	}
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	root, err := lambdatest.RepoRoot()

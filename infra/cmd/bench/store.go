@@ -13,7 +13,7 @@ import (
 
 	"github.com/lantau-hq/lantau/infra/dynamolocal"
 	"github.com/lantau-hq/lantau/shared/dynamo"
-	"github.com/lantau-hq/lantau/shared/sqlite"
+	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
@@ -31,7 +31,7 @@ const (
 	benchTenant  = "t-bench"
 	benchTable   = "lantau-bench"
 
-	sqliteName = "sqlite"
+	embeddedName = "bolt"
 	dynamoName = "dynamodb-local"
 )
 
@@ -71,7 +71,7 @@ type backend struct {
 // store runs alone, so that java does not compete with SQLite for the cores.
 func measureStorage(ctx context.Context, root, templatePath, workDir string) (tables, audits []storeRun, err error) {
 	for _, open := range []func() (*backend, error){
-		func() (*backend, error) { return openSQLite(filepath.Join(workDir, "store")) },
+		func() (*backend, error) { return openEmbedded(filepath.Join(workDir, "store")) },
 		func() (*backend, error) { return startDynamo(ctx, root, templatePath) },
 	} {
 		b, err := open()
@@ -109,16 +109,17 @@ func (b *backend) run(ctx context.Context) (tables, audits storeRun, err error) 
 	return tables, audits, nil
 }
 
-func openSQLite(dir string) (*backend, error) {
+// openEmbedded opens the embedded default store (bbolt), as make run uses it.
+func openEmbedded(dir string) (*backend, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	s, err := sqlite.Open(filepath.Join(dir, "bench.db"), table.Lantau)
+	s, err := bolt.Open(filepath.Join(dir, "bench.db"), table.Lantau)
 	if err != nil {
 		return nil, err
 	}
 	return &backend{
-		name: sqliteName, setup: "temp file, WAL, synchronous=FULL",
+		name: embeddedName, setup: "temp file, an fsync per commit",
 		store: &meteredStore{Store: s}, close: s.Close,
 	}, nil
 }

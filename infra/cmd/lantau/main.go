@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -99,6 +100,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	admin := "http://" + *awsAddr + "/_lantau"
 	switch cmd {
 	case "run":
+		if os.Getenv("GOGC") == "" {
+			debug.SetGCPercent(runner.GCPercent)
+		}
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		r, err := runner.New(ctx, cfg)
