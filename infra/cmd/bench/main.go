@@ -13,7 +13,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/lantau-hq/lantau/infra/runner"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/lantau-hq/lantau/infra/lambdatest"
+	"github.com/lantau-hq/lantau/infra/runner"
 	"github.com/lantau-hq/lantau/infra/template"
 )
 
