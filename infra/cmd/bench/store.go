@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/lantau-hq/lantau/infra/dynamolocal"
-	"github.com/lantau-hq/lantau/shared/dynamo"
 	"github.com/lantau-hq/lantau/shared/bolt"
+	"github.com/lantau-hq/lantau/shared/dynamo"
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
@@ -32,7 +32,7 @@ const (
 	benchTable   = "lantau-bench"
 
 	embeddedName = "bolt"
-	dynamoName = "dynamodb-local"
+	dynamoName   = "dynamodb-local"
 )
 
 // storeRun is what one store did in one section of the report.
