@@ -13,13 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lantau-hq/lantau/shared/audit"
-	"github.com/lantau-hq/lantau/shared/sqlite"
+	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
 func newStore(t *testing.T) table.Store {
 	t.Helper()
-	s, err := sqlite.Open(filepath.Join(t.TempDir(), "table.db"), table.Lantau)
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "table.db"), table.Lantau)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	return s

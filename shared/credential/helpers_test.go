@@ -8,13 +8,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lantau-hq/lantau/shared/sqlite"
+	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
 func newStore(t testing.TB) table.Store {
 	t.Helper()
-	s, err := sqlite.Open(filepath.Join(t.TempDir(), "lantau.db"), table.Lantau)
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "lantau.db"), table.Lantau)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, s.Close()) })
 	return s

@@ -9,7 +9,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/table/tabletest"
 )
 
-// The same workloads as shared/sqlite's benchmarks, against DynamoDB Local.
+// The same workloads as shared/bolt's benchmarks, against DynamoDB Local.
 // Besides time they report the capacity units DynamoDB Local says each
 // operation consumed (WCU/op, RCU/op): what the operation would cost on AWS.
 func BenchmarkStore(b *testing.B) {

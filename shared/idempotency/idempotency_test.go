@@ -20,13 +20,13 @@ import (
 	"github.com/lantau-hq/lantau/shared/httpapi"
 	"github.com/lantau-hq/lantau/shared/idempotency"
 	"github.com/lantau-hq/lantau/shared/problem"
-	"github.com/lantau-hq/lantau/shared/sqlite"
+	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
 func newGuard(t *testing.T) *idempotency.Guard {
 	t.Helper()
-	s, err := sqlite.Open(filepath.Join(t.TempDir(), "table.db"), table.Lantau)
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "table.db"), table.Lantau)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	return idempotency.New(s)

@@ -17,7 +17,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/identity"
 	"github.com/lantau-hq/lantau/shared/mail"
 	"github.com/lantau-hq/lantau/shared/problem"
-	"github.com/lantau-hq/lantau/shared/sqlite"
+	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/table"
 	"github.com/lantau-hq/lantau/shared/token"
 )
@@ -122,7 +122,7 @@ func (e *events) Publish(_ context.Context, evs ...event.Envelope) error {
 func newDomain(t *testing.T) *domain {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := sqlite.Open(filepath.Join(dir, "table.db"), table.Lantau)
+	store, err := bolt.Open(filepath.Join(dir, "table.db"), table.Lantau)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
 	key := make([]byte, 32)

@@ -14,14 +14,14 @@ import (
 
 	"github.com/lantau-hq/lantau/shared/credential"
 	"github.com/lantau-hq/lantau/shared/problem"
-	"github.com/lantau-hq/lantau/shared/sqlite"
+	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/sso"
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
-func newConfigs(t *testing.T) (*sso.Configs, *sqlite.Store) {
+func newConfigs(t *testing.T) (*sso.Configs, *bolt.Store) {
 	t.Helper()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "lantau.db"), table.Lantau)
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "lantau.db"), table.Lantau)
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
 	key := make([]byte, 32)

@@ -22,7 +22,7 @@ import (
 	"github.com/lantau-hq/lantau/infra/oidctest"
 	"github.com/lantau-hq/lantau/shared/credential"
 	"github.com/lantau-hq/lantau/shared/problem"
-	"github.com/lantau-hq/lantau/shared/sqlite"
+	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/sso"
 	"github.com/lantau-hq/lantau/shared/table"
 )
@@ -44,7 +44,7 @@ var accounts = []oidctest.Account{
 // loopback, with the table in SQLite.
 type fixture struct {
 	op      *oidctest.Provider
-	store   *sqlite.Store
+	store   *bolt.Store
 	configs *sso.Configs
 	flow    *sso.Flow
 	cfg     sso.Config // as saved, with the secret
@@ -58,7 +58,7 @@ func newFixture(t *testing.T, pc oidctest.Config, edit func(*sso.Config)) *fixtu
 		pc.Accounts = accounts
 	}
 	op := oidctest.Start(t, pc)
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "lantau.db"), table.Lantau)
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "lantau.db"), table.Lantau)
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
 	key := make([]byte, 32)
@@ -402,7 +402,7 @@ func TestBegin_ProviderUnreachableIs503(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close()) // nothing listens there now
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "lantau.db"), table.Lantau)
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "lantau.db"), table.Lantau)
 	require.NoError(t, err)
 	defer store.Close()
 	flow := &sso.Flow{Table: store, HTTPClient: &http.Client{Timeout: 2 * time.Second}}

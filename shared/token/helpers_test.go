@@ -23,7 +23,7 @@ import (
 
 	"github.com/lantau-hq/lantau/infra/jwtauth"
 	"github.com/lantau-hq/lantau/shared/problem"
-	"github.com/lantau-hq/lantau/shared/sqlite"
+	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/table"
 	"github.com/lantau-hq/lantau/shared/token"
 )
@@ -161,10 +161,10 @@ func compact(t testing.TB, header, payload map[string]any, sign func(signingInpu
 }
 
 // openStore opens the embedded table store in a temporary directory.
-func openStore(t testing.TB) (*sqlite.Store, string) {
+func openStore(t testing.TB) (*bolt.Store, string) {
 	t.Helper()
 	dir := t.TempDir()
-	s, err := sqlite.Open(filepath.Join(dir, "table.db"), table.Lantau)
+	s, err := bolt.Open(filepath.Join(dir, "table.db"), table.Lantau)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, s.Close()) })
 	return s, dir

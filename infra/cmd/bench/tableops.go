@@ -8,7 +8,7 @@ import (
 )
 
 // The table workloads are those of the stores' own Go benchmarks
-// (shared/sqlite and shared/dynamo bench_test.go), run concurrently.
+// (shared/bolt and shared/dynamo bench_test.go), run concurrently.
 
 // benchDoc is a typical small document (an attendance record).
 var benchDoc = []byte(`{"employeeId":"e-1024","at":"2026-11-25T09:00:00+08:00","kind":"in","lat":22.2819,"lng":114.1582,"device":"ios-17"}`)
