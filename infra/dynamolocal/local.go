@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
@@ -100,7 +101,7 @@ func StartProcessOn(ctx context.Context, dir string, port int) (*Local, error) {
 			return l, nil
 		}
 		lastErr = err
-		if !strings.Contains(err.Error(), "Address already in use") {
+		if !errors.Is(err, errPortTaken) && !strings.Contains(err.Error(), "Address already in use") {
 			break
 		}
 	}
@@ -244,6 +245,9 @@ func launch(ctx context.Context, java, jar string, port int) (*Local, error) {
 	return l, nil
 }
 
+// errPortTaken says another process answered on the port chosen for java.
+var errPortTaken = errors.New("port taken by another server")
+
 func (l *Local) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
@@ -254,6 +258,11 @@ func (l *Local) waitReady(ctx context.Context) error {
 		cancelAttempt()
 		if err == nil {
 			return nil
+		}
+		var respErr *awshttp.ResponseError
+		if errors.As(err, &respErr) && respErr.HTTPStatusCode() == http.StatusNotFound {
+			// Another server took the port between freePort and java's bind.
+			return fmt.Errorf("%w: %s answers 404 to ListTables", errPortTaken, l.endpoint)
 		}
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) { // it answers, but refuses
