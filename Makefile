@@ -25,7 +25,7 @@ help: ## list the targets
 
 run: ## serve every function on the embedded default (API :3000, S3/EventBridge :3001)
 	@mkdir -p bin
-	$(GO) build -o bin/lantau ./infra/cmd/lantau
+	$(GO) build -tags lantau_local -o bin/lantau ./infra/cmd/lantau
 	./bin/lantau run $(ARGS)
 
 test: tools ## run every test (installs what the tests need under .tools on first use)
@@ -63,7 +63,7 @@ build-%Function:
 
 invoke: ## invoke one function with an event file: make invoke FN=health EVENT=events/http-health.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=events/<file>.json"; exit 2; }
-	$(GO) run ./infra/cmd/lantau invoke $(FN) $(EVENT)
+	$(GO) run -tags lantau_local ./infra/cmd/lantau invoke $(FN) $(EVENT)
 
 bench: tools ## benchmarks: runner overhead, cold starts, binary sizes
 	$(GO) run ./infra/cmd/bench
