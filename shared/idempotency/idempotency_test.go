@@ -17,10 +17,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/httpapi"
 	"github.com/lantau-hq/lantau/shared/idempotency"
 	"github.com/lantau-hq/lantau/shared/problem"
-	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/table"
 )
 

@@ -12,12 +12,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/credential"
 	"github.com/lantau-hq/lantau/shared/event"
 	"github.com/lantau-hq/lantau/shared/identity"
 	"github.com/lantau-hq/lantau/shared/mail"
 	"github.com/lantau-hq/lantau/shared/problem"
-	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/table"
 	"github.com/lantau-hq/lantau/shared/token"
 )

@@ -20,9 +20,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lantau-hq/lantau/infra/oidctest"
+	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/credential"
 	"github.com/lantau-hq/lantau/shared/problem"
-	"github.com/lantau-hq/lantau/shared/bolt"
 	"github.com/lantau-hq/lantau/shared/sso"
 	"github.com/lantau-hq/lantau/shared/table"
 )
