@@ -16,7 +16,11 @@ type Actor struct {
 	SessionID string
 	Role      Role // the strongest role in the token; "" when it names none
 	Areas     []Area
-	Scopes    []string
+	// Department is the root of the subtree a scoped admin's areas are
+	// limited to; "" is the whole company. Capabilities that know
+	// departments enforce it (AdministersIn).
+	Department string
+	Scopes     []string
 }
 
 // ActorFromClaims builds an Actor from the token's claims: roles as
@@ -31,6 +35,8 @@ func ActorFromClaims(tenant, user, sessionID string, roles, scopes []string) Act
 			a.Role = RoleAdmin
 		case r == string(RoleEmployee) && a.Role == "":
 			a.Role = RoleEmployee
+		case strings.HasPrefix(r, DepartmentRolePrefix):
+			a.Department = strings.TrimPrefix(r, DepartmentRolePrefix)
 		case strings.HasPrefix(r, "admin:"):
 			if area := Area(strings.TrimPrefix(r, "admin:")); slices.Contains(Areas, area) && !slices.Contains(a.Areas, area) {
 				a.Areas = append(a.Areas, area)
@@ -38,7 +44,7 @@ func ActorFromClaims(tenant, user, sessionID string, roles, scopes []string) Act
 		}
 	}
 	if a.Role != RoleAdmin {
-		a.Areas = nil // areas mean something only for scoped admins
+		a.Areas, a.Department = nil, "" // areas mean something only for scoped admins
 	}
 	return a
 }
@@ -49,6 +55,26 @@ func (a Actor) HasScope(scope string) bool { return slices.Contains(a.Scopes, sc
 // Administers reports whether a is a super admin, or an admin of area.
 func (a Actor) Administers(area Area) bool {
 	return a.Role == RoleSuperAdmin || (a.Role == RoleAdmin && slices.Contains(a.Areas, area))
+}
+
+// Subtree answers whether department lies in the subtree rooted at root
+// (root itself included). Capabilities that store departments implement it.
+type Subtree func(root, department string) (bool, error)
+
+// AdministersIn reports whether a administers area for a thing in
+// department ("" for a thing in no department): super admins and
+// company-wide admins of the area everywhere, a department-scoped admin
+// only inside their subtree, and never for things in no department.
+func (a Actor) AdministersIn(area Area, department string, within Subtree) (bool, error) {
+	switch {
+	case !a.Administers(area):
+		return false, nil
+	case a.Role == RoleSuperAdmin || a.Department == "":
+		return true, nil
+	case department == "":
+		return false, nil
+	}
+	return within(a.Department, department)
 }
 
 // Permission is something a caller may be allowed to do.
@@ -78,11 +104,13 @@ const (
 // rules says who holds each permission. A permission missing here is held
 // by nobody: deny by default.
 var rules = map[Permission]func(Actor) bool{
-	PermEnrolMFA:         func(a Actor) bool { return a.HasScope(ScopeAPI) || a.HasScope(ScopeEnrol) },
-	PermSignOut:          func(a Actor) bool { return a.HasScope(ScopeAPI) || a.HasScope(ScopeEnrol) },
-	PermReadSelf:         func(a Actor) bool { return a.HasScope(ScopeAPI) },
-	PermReadUsers:        func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Administers(AreaDirectory) },
-	PermManageUsers:      func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Administers(AreaDirectory) },
+	PermEnrolMFA: func(a Actor) bool { return a.HasScope(ScopeAPI) || a.HasScope(ScopeEnrol) },
+	PermSignOut:  func(a Actor) bool { return a.HasScope(ScopeAPI) || a.HasScope(ScopeEnrol) },
+	PermReadSelf: func(a Actor) bool { return a.HasScope(ScopeAPI) },
+	// Identity knows no departments: admins limited to one use the
+	// directory's routes, which check the subtree.
+	PermReadUsers:        func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Administers(AreaDirectory) && a.Department == "" },
+	PermManageUsers:      func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Administers(AreaDirectory) && a.Department == "" },
 	PermAssignRoles:      func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Role == RoleSuperAdmin },
 	PermReviewSecurity:   func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Role == RoleSuperAdmin },
 	PermSetCompanyPolicy: func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Role == RoleSuperAdmin },

@@ -84,6 +84,10 @@ const (
 	AreaAudit      Area = "audit"
 )
 
+// DepartmentRolePrefix starts the roles-claim entry that limits a scoped
+// admin to a department subtree: "dept:<department ID>".
+const DepartmentRolePrefix = "dept:"
+
 // Areas lists every area.
 var Areas = []Area{AreaDirectory, AreaAttendance, AreaApprovals, AreaFiles, AreaAudit}
 
@@ -125,12 +129,15 @@ type Company struct {
 
 // User is a person of a company.
 type User struct {
-	ID            string    `json:"id"`
-	Email         string    `json:"email"`
-	Name          string    `json:"name"`
-	Status        string    `json:"status"`
-	Role          Role      `json:"role"`
-	Areas         []Area    `json:"areas,omitempty"`
+	ID     string `json:"id"`
+	Email  string `json:"email"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Role   Role   `json:"role"`
+	Areas  []Area `json:"areas,omitempty"`
+	// Department limits an admin's areas to a department and its
+	// sub-departments; "" is the whole company.
+	Department    string    `json:"department,omitempty"`
 	Lang          string    `json:"lang,omitempty"` // "en" or "zh-HK": the language of mails
 	PasswordHash  string    `json:"passwordHash,omitempty"`
 	TOTPSealed    []byte    `json:"totp,omitempty"`        // sealed secret, once confirmed
@@ -168,6 +175,9 @@ func (u User) TokenRoles() []string {
 		}
 		if slices.Contains(u.Areas, AreaAudit) {
 			roles = append(roles, "auditor")
+		}
+		if u.Department != "" {
+			roles = append(roles, DepartmentRolePrefix+u.Department)
 		}
 	}
 	return roles

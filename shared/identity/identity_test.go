@@ -56,6 +56,7 @@ func TestAuthorize_DeniesByDefault(t *testing.T) {
 	enrolOnly := identity.ActorFromClaims("c-1", "u-1", "s-5", nil, []string{identity.ScopeEnrol})
 	forged := identity.ActorFromClaims("c-1", "u-6", "s-6", []string{"employee", "admin:directory"}, full) // areas without admin
 	noScope := identity.ActorFromClaims("c-1", "u-1", "s-7", []string{"super-admin"}, nil)
+	deptAdmin := identity.ActorFromClaims("c-1", "u-8", "s-8", []string{"admin", "employee", "admin:directory", "dept:d-1"}, full)
 
 	cases := []struct {
 		actor identity.Actor
@@ -76,6 +77,9 @@ func TestAuthorize_DeniesByDefault(t *testing.T) {
 		{enrolOnly, identity.PermSignOut, true},
 		{enrolOnly, identity.PermReadSelf, false},
 		{forged, identity.PermManageUsers, false},
+		{deptAdmin, identity.PermManageUsers, false}, // company-wide user routes; the directory checks subtrees
+		{deptAdmin, identity.PermReadUsers, false},
+		{deptAdmin, identity.PermReadSelf, true},
 		{noScope, identity.PermAssignRoles, false},
 		{super, identity.Permission("identity.unknown"), false},
 		{identity.Actor{Role: identity.RoleSuperAdmin, Scopes: full}, identity.PermReadSelf, false},
@@ -98,6 +102,49 @@ func TestUser_TokenRoles(t *testing.T) {
 	a := identity.ActorFromClaims("c", "u", "s", u.TokenRoles(), nil)
 	assert.Equal(t, identity.RoleAdmin, a.Role)
 	assert.Equal(t, []identity.Area{identity.AreaDirectory, identity.AreaAudit}, a.Areas)
+	assert.Empty(t, a.Department)
+
+	u.Department = "d-7"
+	assert.Equal(t, []string{"admin", "employee", "admin:directory", "admin:audit", "auditor", "dept:d-7"}, u.TokenRoles())
+	assert.Equal(t, "d-7", identity.ActorFromClaims("c", "u", "s", u.TokenRoles(), nil).Department)
+	// A department scope means nothing without the admin role.
+	assert.Empty(t, identity.ActorFromClaims("c", "u", "s", []string{"employee", "dept:d-7"}, nil).Department)
+}
+
+func TestActor_AdministersIn_LimitsScopedAdminsToTheirSubtree(t *testing.T) {
+	// d-1 has d-2 below it; d-9 is elsewhere.
+	within := func(root, dept string) (bool, error) {
+		return root == dept || (root == "d-1" && dept == "d-2"), nil
+	}
+	full := []string{identity.ScopeAPI}
+	super := identity.ActorFromClaims("c", "u", "s", []string{"super-admin"}, full)
+	wide := identity.ActorFromClaims("c", "u", "s", []string{"admin", "admin:attendance"}, full)
+	scoped := identity.ActorFromClaims("c", "u", "s", []string{"admin", "admin:attendance", "dept:d-1"}, full)
+	employee := identity.ActorFromClaims("c", "u", "s", []string{"employee", "dept:d-1"}, full)
+	cases := []struct {
+		name  string
+		actor identity.Actor
+		area  identity.Area
+		dept  string
+		want  bool
+	}{
+		{"super admin anywhere", super, identity.AreaAttendance, "d-9", true},
+		{"company-wide admin anywhere", wide, identity.AreaAttendance, "d-9", true},
+		{"company-wide admin, no department", wide, identity.AreaAttendance, "", true},
+		{"scoped admin at the root", scoped, identity.AreaAttendance, "d-1", true},
+		{"scoped admin below the root", scoped, identity.AreaAttendance, "d-2", true},
+		{"scoped admin elsewhere", scoped, identity.AreaAttendance, "d-9", false},
+		{"scoped admin, no department", scoped, identity.AreaAttendance, "", false},
+		{"scoped admin, other area", scoped, identity.AreaDirectory, "d-1", false},
+		{"employee", employee, identity.AreaAttendance, "d-1", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.actor.AdministersIn(tc.area, tc.dept, within)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
 }
 
 // domain is a Service on an SQLite table with an outbox, and events kept in memory.

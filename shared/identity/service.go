@@ -38,8 +38,16 @@ type Deps struct {
 	PublicURL string
 	// MailFrom is the sender of every mail.
 	MailFrom string
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Departments answers whether a department exists, for admins scoped
+	// to one. Without it, no admin can be scoped to a department.
+	Departments Departments
+	Log         *slog.Logger
+	Now         func() time.Time
+}
+
+// Departments is what identity needs of the directory.
+type Departments interface {
+	DepartmentExists(ctx context.Context, tenant, id string) (bool, error)
 }
 
 // Service is identity's domain: registration, sign-in, users and roles.

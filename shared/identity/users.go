@@ -23,6 +23,7 @@ type UserView struct {
 	Status      string    `json:"status"`
 	Role        Role      `json:"role"`
 	Areas       []Area    `json:"areas"`
+	Department  string    `json:"department,omitempty"`
 	TwoFactor   bool      `json:"twoFactor"`
 	CreatedAt   time.Time `json:"createdAt"`
 	LastLoginAt time.Time `json:"lastLoginAt,omitzero"`
@@ -34,7 +35,7 @@ func (u User) View() UserView {
 	if areas == nil {
 		areas = []Area{}
 	}
-	return UserView{ID: u.ID, Email: u.Email, Name: u.Name, Status: u.Status, Role: u.Role, Areas: areas,
+	return UserView{ID: u.ID, Email: u.Email, Name: u.Name, Status: u.Status, Role: u.Role, Areas: areas, Department: u.Department,
 		TwoFactor: u.HasTOTP(), CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt}
 }
 
@@ -244,10 +245,13 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret, password string)
 	return user.View(), nil
 }
 
-// RoleChange is the new role of a user; Areas only for RoleAdmin.
+// RoleChange is the new role of a user; Areas and Department only for
+// RoleAdmin.
 type RoleChange struct {
 	Role  Role
 	Areas []Area
+	// Department limits the admin's areas to that department's subtree.
+	Department string
 }
 
 // superAdminRule checks the super admins a company would have after a
@@ -295,6 +299,22 @@ func (s *Service) SetRole(ctx context.Context, a Actor, id string, ch RoleChange
 	if ch.Role != RoleAdmin && len(ch.Areas) > 0 {
 		f.add("areas", "not-allowed", i18n.Text{EN: "only admins have areas", ZH: "只有管理員設有範疇"})
 	}
+	if ch.Department != "" {
+		switch {
+		case ch.Role != RoleAdmin:
+			f.add("department", "not-allowed", i18n.Text{EN: "only admins are limited to a department", ZH: "只有管理員可限於某部門"})
+		case s.Departments == nil:
+			f.add("department", "not-found", i18n.Text{EN: "there is no such department", ZH: "沒有此部門"})
+		default:
+			ok, err := s.Departments.DepartmentExists(ctx, a.Tenant, ch.Department)
+			if err != nil {
+				return UserView{}, storeErr(op, err)
+			}
+			if !ok {
+				f.add("department", "not-found", i18n.Text{EN: "there is no such department", ZH: "沒有此部門"})
+			}
+		}
+	}
 	if err := f.err(op); err != nil {
 		return UserView{}, err
 	}
@@ -305,9 +325,10 @@ func (s *Service) SetRole(ctx context.Context, a Actor, id string, ch RoleChange
 				EN: "Only active users can be given a role.", ZH: "只可為已啟用的用戶設定角色。",
 			})
 		}
-		before := map[string]any{"role": u.Role, "areas": u.Areas}
-		u.Role, u.Areas = ch.Role, areas
-		return EventRolesChanged, map[string]any{"user": u.ID, "before": before, "after": map[string]any{"role": u.Role, "areas": u.Areas}}, nil
+		before := map[string]any{"role": u.Role, "areas": u.Areas, "department": u.Department}
+		u.Role, u.Areas, u.Department = ch.Role, areas, ch.Department
+		return EventRolesChanged, map[string]any{"user": u.ID, "before": before,
+			"after": map[string]any{"role": u.Role, "areas": u.Areas, "department": u.Department}}, nil
 	})
 }
 
@@ -408,6 +429,7 @@ type AdminLastUse struct {
 	Email       string    `json:"email"`
 	Role        Role      `json:"role"`
 	Areas       []Area    `json:"areas"`
+	Department  string    `json:"department,omitempty"`
 	TwoFactor   bool      `json:"twoFactor"`
 	LastLoginAt time.Time `json:"lastLoginAt,omitzero"`
 }

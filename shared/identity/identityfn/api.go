@@ -362,13 +362,14 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request, actor identity.Act
 
 func (a *API) setRole(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
 	var in struct {
-		Role  identity.Role   `json:"role"`
-		Areas []identity.Area `json:"areas"`
+		Role       identity.Role   `json:"role"`
+		Areas      []identity.Area `json:"areas"`
+		Department string          `json:"department"`
 	}
 	if err := httpapi.Decode(w, r, &in); err != nil {
 		return err
 	}
-	u, err := a.Service.SetRole(r.Context(), actor, r.PathValue("id"), identity.RoleChange{Role: in.Role, Areas: in.Areas})
+	u, err := a.Service.SetRole(r.Context(), actor, r.PathValue("id"), identity.RoleChange{Role: in.Role, Areas: in.Areas, Department: in.Department})
 	if err != nil {
 		return err
 	}
