@@ -58,6 +58,10 @@ type Account struct {
 	Email         string `json:"email,omitempty"`
 	EmailVerified bool   `json:"email_verified"`
 	Name          string `json:"name,omitempty"`
+	// EntraDomainVerified makes the provider answer as Microsoft Entra ID
+	// (Azure AD) does: no email_verified, and the optional claim xms_edov
+	// true instead.
+	EntraDomainVerified bool `json:"xms_edov,omitempty"`
 }
 
 // Provider is a running provider; Start stops it when the test ends.

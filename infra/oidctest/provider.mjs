@@ -42,7 +42,7 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   claims: {
     openid: ['sub'],
-    email: ['email', 'email_verified'],
+    email: ['email', 'email_verified', 'xms_edov'],
     profile: ['name'],
   },
   // false: the ID token of the code flow carries the scopes' claims (as
@@ -58,7 +58,13 @@ const provider = new Provider(issuer, {
       async claims() {
         const c = { sub };
         if (a.email !== undefined && a.email !== '') c.email = a.email;
-        c.email_verified = Boolean(a.email_verified);
+        if (a.xms_edov) {
+          // Like Microsoft Entra ID: no email_verified, the optional
+          // claim xms_edov (domain owner verified) instead.
+          c.xms_edov = true;
+        } else {
+          c.email_verified = Boolean(a.email_verified);
+        }
         if (a.name) c.name = a.name;
         return c;
       },

@@ -49,6 +49,9 @@ const (
 	EventUserDeactivated    = "UserDeactivated"
 	EventMFAPolicyChanged   = "MFAPolicyChanged"
 	EventRefreshTokenReused = "RefreshTokenReused"
+	// EventLoginFailuresRepeated: an account's failed sign-ins reached
+	// RepeatedFailuresThreshold within an hour; its owner was mailed.
+	EventLoginFailuresRepeated = "LoginFailuresRepeated"
 )
 
 // Data regions a company may choose.

@@ -152,6 +152,7 @@ type domain struct {
 	svc    *identity.Service
 	store  table.Store
 	outbox *mail.Outbox
+	events *events
 }
 
 type events struct {
@@ -176,9 +177,9 @@ func newDomain(t *testing.T) *domain {
 	_, _ = rand.Read(key)
 	sealer, err := credential.NewAESGCM(key)
 	require.NoError(t, err)
-	d := &domain{store: store, outbox: mail.NewOutbox(filepath.Join(dir, "outbox"))}
+	d := &domain{store: store, outbox: mail.NewOutbox(filepath.Join(dir, "outbox")), events: &events{}}
 	d.svc = identity.New(identity.Deps{
-		Store: store, Mail: d.outbox, Events: &events{}, Sealer: sealer, PublicURL: "http://api.test", MailFrom: "no-reply@lantau.dev",
+		Store: store, Mail: d.outbox, Events: d.events, Sealer: sealer, PublicURL: "http://api.test", MailFrom: "no-reply@lantau.dev",
 		Tokens:    &token.Issuer{URL: "http://api.test/v1/auth", Audience: "lantau-api", Keys: &token.FileKeys{Dir: filepath.Join(dir, "keys")}},
 		Refreshes: &token.Refreshes{Table: store},
 	})
@@ -272,4 +273,63 @@ func TestRegister_AnUnconfirmedRegistrationFreesItsDomainWhenTheLinkExpires(t *t
 	it, err := d.store.Get(ctx, table.Key{Tenant: identity.PlatformTenant, PK: "DOMAIN#acme.hk", SK: "CLAIM"})
 	require.NoError(t, err)
 	assert.InDelta(t, time.Now().Add(identity.ConfirmationTTL).Unix(), it.ExpiresAt, 5, "a pending claim expires with its link")
+}
+
+func (e *events) count(typ string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, ev := range e.all {
+		if ev.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// Failed sign-ins to one account raise one alert (event and mail to its
+// owner) when they reach the threshold within an hour, and not again
+// until the hour has passed; failures for unknown addresses alert nobody.
+func TestLogin_RepeatedFailuresAlertTheOwnerOncePerHour(t *testing.T) {
+	d := newDomain(t)
+	now := time.Now()
+	d.svc.Now = func() time.Time { return now }
+	d.activeCompany(t, "acme-alerts.hk")
+	ctx := context.Background()
+	fail := func(email string, times int) {
+		for range times {
+			now = now.Add(time.Minute) // past each growing delay
+			_, err := d.svc.Login(ctx, email, "not the password at all", identity.Client{IP: "198.51.100.9"})
+			require.Equal(t, problem.Unauthenticated, problem.KindOf(err), "%v", err)
+		}
+	}
+	alerts := func() int {
+		msgs, err := d.outbox.List()
+		require.NoError(t, err)
+		n := 0
+		for _, m := range msgs {
+			if m.Kind == "repeated-failures" {
+				n++
+				assert.Equal(t, "chan@acme-alerts.hk", m.To)
+				assert.Contains(t, m.Text, "198.51.100.9")
+			}
+		}
+		return n
+	}
+
+	fail("chan@acme-alerts.hk", identity.RepeatedFailuresThreshold-1)
+	assert.Zero(t, alerts(), "below the threshold")
+	fail("chan@acme-alerts.hk", 1)
+	assert.Equal(t, 1, alerts(), "at the threshold")
+	assert.Equal(t, 1, d.events.count(identity.EventLoginFailuresRepeated))
+	fail("chan@acme-alerts.hk", 3)
+	assert.Equal(t, 1, alerts(), "once per hour")
+
+	fail("nobody@acme-alerts.hk", identity.RepeatedFailuresThreshold+1)
+	assert.Equal(t, 1, alerts(), "unknown addresses alert nobody")
+
+	now = now.Add(2 * time.Hour)
+	fail("chan@acme-alerts.hk", identity.RepeatedFailuresThreshold)
+	assert.Equal(t, 2, alerts(), "an attack that goes on is reported again after the hour")
+	assert.Equal(t, 2, d.events.count(identity.EventLoginFailuresRepeated))
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,7 +139,7 @@ func (s *Service) Login(ctx context.Context, email, password string, c Client) (
 			ExpiresIn: int(ChallengeTTL.Seconds()), Methods: []string{"totp", "recovery-code"}}}, nil
 	}
 	s.settle(ctx, account, c.IP, true)
-	tokens, err := s.signIn(ctx, company, user, c)
+	tokens, err := s.signIn(ctx, company, user, c, methodPassword)
 	return LoginResult{Tokens: tokens}, problem.Wrap(op, err)
 }
 
@@ -212,7 +214,11 @@ func (s *Service) LoginMFA(ctx context.Context, secret, code, recoveryCode strin
 	if c.DeviceID == "" {
 		c.DeviceID = ch.DeviceID
 	}
-	return s.signIn(ctx, company, user, c)
+	m := methodTOTP
+	if method == "recovery-code" {
+		m = methodRecoveryCode
+	}
+	return s.signIn(ctx, company, user, c, m)
 }
 
 // takeAttempt counts one answer against the challenge at key before it is
@@ -267,6 +273,71 @@ func (s *Service) loginFailed(ctx context.Context, tenant, user, reason string, 
 		tenant, actor = PlatformTenant, "anonymous"
 	}
 	s.publish(ctx, tenant, actor, EventLoginFailed, map[string]any{"user": user, "reason": reason, "ip": c.IP, "userAgent": c.UserAgent})
+	if tenant != PlatformTenant && user != "" {
+		s.alertRepeatedFailures(ctx, tenant, user, c)
+	}
+}
+
+// RepeatedFailuresThreshold is how many failed sign-ins to one account in
+// the throttle's window (an hour) raise an alert.
+const RepeatedFailuresThreshold = 5
+
+// alertKey marks that an account's owner was alerted; it expires after the
+// throttle's window, so an attack that goes on is reported once an hour.
+func alertKey(tenant, user string) table.Key {
+	return table.Key{Tenant: tenant, PK: "ALERT#FAILURES#" + user, SK: "ALERT"}
+}
+
+// alertRepeatedFailures tells the owner of an account (an event for the
+// audit trail and the security team, and a mail) once its failed sign-ins
+// in the window reach RepeatedFailuresThreshold: at most once per window.
+func (s *Service) alertRepeatedFailures(ctx context.Context, tenant, userID string, c Client) {
+	user, err := s.loadUser(ctx, tenant, userID)
+	if err != nil {
+		return
+	}
+	now := s.Now()
+	n, err := s.throttle.Failures(ctx, PlatformTenant, throttleAccount(user.Email), now)
+	if err != nil {
+		s.Log.ErrorContext(ctx, "failed sign-ins not counted", "error", err.Error())
+		return
+	}
+	if n < RepeatedFailuresThreshold {
+		return
+	}
+	// One alert per window: the marker says when the last one went out.
+	// (Its TTL only tidies up; the decision uses the service's clock.)
+	window := s.throttle.Account.Window
+	var last struct {
+		At time.Time `json:"at"`
+	}
+	version, err := get(ctx, s.Store, alertKey(tenant, userID), &last)
+	cond := table.IfVersion(version)
+	switch {
+	case errors.Is(err, table.ErrNotFound):
+		cond = table.IfNotExists
+	case err != nil:
+		s.Log.ErrorContext(ctx, "repeated failures alert not checked", "error", err.Error())
+		return
+	case now.Sub(last.At) < window:
+		return // already alerted in this window
+	}
+	it, err := item(alertKey(tenant, userID), map[string]any{"failures": n, "at": now.UTC()}, version+1, now.Add(2*window))
+	if err != nil {
+		return
+	}
+	if err := s.Store.Put(ctx, it, cond); errors.Is(err, table.ErrConditionFailed) {
+		return // a concurrent failure sent it
+	} else if err != nil {
+		s.Log.ErrorContext(ctx, "repeated failures alert not recorded", "error", err.Error())
+		return
+	}
+	s.publish(ctx, tenant, userID, EventLoginFailuresRepeated, map[string]any{
+		"user": userID, "failures": n, "windowSeconds": int(window.Seconds()), "ip": c.IP, "userAgent": c.UserAgent,
+	})
+	if err := s.send(ctx, repeatedFailuresMail(langOf(user.Lang), user.Email, tenant, user.Name, n, now, c.IP)); err != nil {
+		s.Log.ErrorContext(ctx, "repeated failures alert not mailed", "error", err.Error())
+	}
 }
 
 // rehash stores a fresh hash of a password whose hash used old parameters.
@@ -283,12 +354,38 @@ func (s *Service) rehash(ctx context.Context, tenant, id, password string) {
 	}
 }
 
+// Authentication methods (RFC 8176 values where one fits) of a session.
+const (
+	AMRPassword = "pwd"
+	AMROTP      = "otp"
+	// AMRFederated: the company's own identity provider vouched for the
+	// user (single sign-on).
+	AMRFederated = "fed"
+)
+
+// signInMethod is how a sign-in was proved.
+type signInMethod struct {
+	name  string         // LoginSucceeded's method
+	amr   []string       // kept with the session
+	event map[string]any // more LoginSucceeded fields
+}
+
+var (
+	methodPassword     = signInMethod{name: "password", amr: []string{AMRPassword}}
+	methodTOTP         = signInMethod{name: "totp", amr: []string{AMRPassword, AMROTP}}
+	methodRecoveryCode = signInMethod{name: "recovery-code", amr: []string{AMRPassword, AMROTP}}
+)
+
 // signIn finishes a sign-in whose factors are all checked: a new session
 // (a refresh token family), its tokens, the login events, and an alert
 // mail when the device or network is new.
-func (s *Service) signIn(ctx context.Context, company Company, user User, c Client) (*Tokens, error) {
+//
+// m says how the user proved who they are: its AMR go with the session,
+// so that refreshes mint what this sign-in earned, and its event fields
+// go into LoginSucceeded.
+func (s *Service) signIn(ctx context.Context, company Company, user User, c Client, m signInMethod) (*Tokens, error) {
 	const op = "identity.signIn"
-	tokens, sid, err := s.startSession(ctx, company, user)
+	tokens, sid, err := s.startSession(ctx, company, user, m.amr...)
 	if err != nil {
 		return nil, problem.Wrap(op, err)
 	}
@@ -299,12 +396,14 @@ func (s *Service) signIn(ctx context.Context, company Company, user User, c Clie
 	}
 	first := user.LastLoginAt.IsZero()
 	s.touchLastLogin(ctx, company.ID, user.ID, now)
-	s.publish(ctx, company.ID, user.ID, EventLoginSucceeded, map[string]any{
-		"user": user.ID, "session": sid, "ip": c.IP, "userAgent": c.UserAgent, "scope": tokens.Scope,
-	})
+	succeeded := map[string]any{"user": user.ID, "session": sid, "ip": c.IP, "userAgent": c.UserAgent,
+		"scope": tokens.Scope, "method": m.name, "amr": m.amr}
+	maps.Copy(succeeded, m.event)
+	s.publish(ctx, company.ID, user.ID, EventLoginSucceeded, succeeded)
 	if (newDevice || newNetwork) && !first {
 		s.publish(ctx, company.ID, user.ID, EventNewDeviceLogin, map[string]any{
-			"user": user.ID, "session": sid, "ip": c.IP, "userAgent": c.UserAgent, "newDevice": newDevice, "newNetwork": newNetwork,
+			"user": user.ID, "session": sid, "ip": c.IP, "userAgent": c.UserAgent, "newDevice": newDevice,
+			"newNetwork": newNetwork, "method": m.name,
 		})
 		if err := s.send(ctx, newDeviceMail(langOf(user.Lang), user.Email, company.ID, user.Name, now, c.IP, c.UserAgent, newDevice, newNetwork)); err != nil {
 			s.Log.ErrorContext(ctx, "new-device alert not mailed", "error", err.Error())
@@ -316,12 +415,12 @@ func (s *Service) signIn(ctx context.Context, company Company, user User, c Clie
 // startSession begins a session for user: a refresh token family and an
 // access token. A user who must have a second factor and has none gets an
 // access token that can only enrol one, and no refresh token.
-func (s *Service) startSession(ctx context.Context, company Company, user User) (*Tokens, string, error) {
-	rt, err := s.Refreshes.Start(ctx, company.ID, user.ID, "")
+func (s *Service) startSession(ctx context.Context, company Company, user User, amr ...string) (*Tokens, string, error) {
+	rt, err := s.Refreshes.Start(ctx, company.ID, user.ID, "", amr...)
 	if err != nil {
 		return nil, "", err
 	}
-	tokens, err := s.mint(ctx, company, user, rt.SessionID)
+	tokens, err := s.mint(ctx, company, user, rt.SessionID, rt.AMR)
 	if err != nil {
 		return nil, "", err
 	}
@@ -331,11 +430,14 @@ func (s *Service) startSession(ctx context.Context, company Company, user User) 
 	return tokens, rt.SessionID, nil
 }
 
-// mint signs an access token for user in session sid.
-func (s *Service) mint(ctx context.Context, company Company, user User, sid string) (*Tokens, error) {
+// mint signs an access token for user in session sid, whose sign-in used
+// the methods amr. A user who must have a second factor gets an enrol-only
+// token unless they have one or signed in through the company's identity
+// provider (see LoginSSO).
+func (s *Service) mint(ctx context.Context, company Company, user User, sid string, amr []string) (*Tokens, error) {
 	claims := token.Claims{Subject: user.ID, Tenant: company.ID, SessionID: sid, Version: user.TokenVersion,
 		Roles: user.TokenRoles(), Scopes: []string{ScopeAPI}}
-	enrolOnly := user.MustHaveMFA(company) && !user.HasTOTP()
+	enrolOnly := user.MustHaveMFA(company) && !user.HasTOTP() && !slices.Contains(amr, AMRFederated)
 	if enrolOnly {
 		claims.Roles, claims.Scopes = []string{}, []string{ScopeEnrol}
 	}
@@ -397,7 +499,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Tokens, er
 	if err != nil {
 		return nil, storeErr(op, err)
 	}
-	tokens, err := s.mint(ctx, company, user, rt.SessionID)
+	tokens, err := s.mint(ctx, company, user, rt.SessionID, rt.AMR)
 	if err != nil {
 		return nil, problem.Wrap(op, err)
 	}

@@ -70,3 +70,17 @@ func newDeviceMail(lang i18n.Lang, to, tenant, name string, at time.Time, ip, ag
 		name, what, hkTime(at), ip, agent)
 	return m
 }
+
+func repeatedFailuresMail(lang i18n.Lang, to, tenant, name string, failures int, at time.Time, ip string) mail.Message {
+	m := mail.Message{To: to, Tenant: tenant, Kind: "repeated-failures"}
+	if lang == i18n.ZHHK {
+		m.Subject = "Lantau：你的帳戶多次登入失敗"
+		m.Text = fmt.Sprintf("%s 你好：\n\n過去一小時內，有人 %d 次嘗試以錯誤的密碼或驗證碼登入你的 Lantau 帳戶，最近一次於 %s，IP 地址 %s。我們已按次數延長每次嘗試之間的等待時間。\n\n如這不是你本人，請立即更改密碼並通知公司的管理員。\n\nLantau\n",
+			name, failures, hkTime(at), ip)
+		return m
+	}
+	m.Subject = "Lantau: repeated failed sign-ins to your account"
+	m.Text = fmt.Sprintf("Hello %s,\n\nIn the past hour there were %d attempts to sign in to your Lantau account with a wrong password or code, the latest at %s from IP address %s. Each further attempt now has to wait longer.\n\nIf this was not you, change your password now and tell your company's admin.\n\nLantau\n",
+		name, failures, hkTime(at), ip)
+	return m
+}

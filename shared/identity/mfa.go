@@ -134,7 +134,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Actor, code string, c Clien
 		if err != nil {
 			return Enrolled{}, storeErr(op, err)
 		}
-		if out.Tokens, err = s.signIn(ctx, company, user, c); err != nil {
+		if out.Tokens, err = s.signIn(ctx, company, user, c, methodTOTP); err != nil {
 			return Enrolled{}, problem.Wrap(op, err)
 		}
 	}

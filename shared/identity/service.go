@@ -55,9 +55,12 @@ type Departments interface {
 type Service struct {
 	Deps
 	throttle *credential.Throttle
-	used     *credential.UsedCodes
-	recovery *credential.RecoveryCodes
-	novelty  *credential.Novelty
+	// ssoThrottle counts failed SSO callbacks: per network address only
+	// (its "account" is the address too), see ssoThrottleAccount.
+	ssoThrottle *credential.Throttle
+	used        *credential.UsedCodes
+	recovery    *credential.RecoveryCodes
+	novelty     *credential.Novelty
 }
 
 // New returns a Service over deps.
@@ -70,11 +73,12 @@ func New(deps Deps) *Service {
 	}
 	deps.PublicURL = strings.TrimSuffix(deps.PublicURL, "/")
 	return &Service{
-		Deps:     deps,
-		throttle: credential.NewThrottle(deps.Store),
-		used:     credential.NewUsedCodes(deps.Store),
-		recovery: credential.NewRecoveryCodes(deps.Store),
-		novelty:  credential.NewNovelty(deps.Store),
+		Deps:        deps,
+		throttle:    credential.NewThrottle(deps.Store),
+		ssoThrottle: networkThrottle(deps.Store),
+		used:        credential.NewUsedCodes(deps.Store),
+		recovery:    credential.NewRecoveryCodes(deps.Store),
+		novelty:     credential.NewNovelty(deps.Store),
 	}
 }
 
@@ -108,4 +112,12 @@ func langOf(tag string) i18n.Lang {
 		return i18n.ZHHK
 	}
 	return i18n.EN
+}
+
+// networkThrottle is a throttle whose both counters follow the network
+// policy.
+func networkThrottle(store table.Store) *credential.Throttle {
+	t := credential.NewThrottle(store)
+	t.Account = t.Network
+	return t
 }

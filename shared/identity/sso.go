@@ -15,7 +15,6 @@ import (
 	"github.com/lantau-hq/lantau/shared/i18n"
 	"github.com/lantau-hq/lantau/shared/problem"
 	"github.com/lantau-hq/lantau/shared/table"
-	"github.com/lantau-hq/lantau/shared/token"
 )
 
 // EventSSOConfigured reports a change of a company's single sign-on:
@@ -136,40 +135,9 @@ func (s *Service) LoginSSO(ctx context.Context, tenant, userID string, id Extern
 	if user.Status != UserActive || !strings.EqualFold(user.Email, id.Email) {
 		return nil, problem.E(op, problem.Forbidden, problem.Code("sso-no-employee"), textNoSSOUser, "user "+user.Status)
 	}
-	rt, err := s.Refreshes.Start(ctx, company.ID, user.ID, "")
-	if err != nil {
-		return nil, problem.Wrap(op, err)
-	}
-	claims := token.Claims{Subject: user.ID, Tenant: company.ID, SessionID: rt.SessionID, Version: user.TokenVersion,
-		Roles: user.TokenRoles(), Scopes: []string{ScopeAPI}}
-	at, err := s.Tokens.Issue(ctx, claims)
-	if err != nil {
-		return nil, problem.Wrap(op, err)
-	}
-	tokens := &Tokens{AccessToken: at.JWT, TokenType: "Bearer", ExpiresIn: max(int(time.Until(at.ExpiresAt).Seconds()), 0),
-		RefreshToken: rt.Token, Scope: ScopeAPI}
-
-	now := s.Now()
-	newDevice, newNetwork, err := s.novelty.Seen(ctx, company.ID, user.ID, c.DeviceID, c.IP, now)
-	if err != nil {
-		s.Log.ErrorContext(ctx, "device novelty not checked", "error", err.Error())
-	}
-	first := user.LastLoginAt.IsZero()
-	s.touchLastLogin(ctx, company.ID, user.ID, now)
-	s.publish(ctx, company.ID, user.ID, EventLoginSucceeded, map[string]any{
-		"user": user.ID, "session": rt.SessionID, "ip": c.IP, "userAgent": c.UserAgent, "scope": tokens.Scope,
-		"method": LoginMethodSSO, "idpIssuer": id.Issuer, "idpSubject": id.Subject,
-	})
-	if (newDevice || newNetwork) && !first {
-		s.publish(ctx, company.ID, user.ID, EventNewDeviceLogin, map[string]any{
-			"user": user.ID, "session": rt.SessionID, "ip": c.IP, "userAgent": c.UserAgent, "newDevice": newDevice,
-			"newNetwork": newNetwork, "method": LoginMethodSSO,
-		})
-		if err := s.send(ctx, newDeviceMail(langOf(user.Lang), user.Email, company.ID, user.Name, now, c.IP, c.UserAgent, newDevice, newNetwork)); err != nil {
-			s.Log.ErrorContext(ctx, "new-device alert not mailed", "error", err.Error())
-		}
-	}
-	return tokens, nil
+	tokens, err := s.signIn(ctx, company, user, c, signInMethod{name: LoginMethodSSO, amr: []string{AMRFederated},
+		event: map[string]any{"idpIssuer": id.Issuer, "idpSubject": id.Subject}})
+	return tokens, problem.Wrap(op, err)
 }
 
 var textNoSSOUser = i18n.Text{
@@ -204,4 +172,46 @@ func (s *Service) createSSOUser(ctx context.Context, company Company, id Externa
 	user.version = 1
 	s.publish(ctx, company.ID, user.ID, EventUserActivated, map[string]any{"user": user.ID, "email": email, "method": LoginMethodSSO})
 	return user, nil
+}
+
+// ssoThrottleAccount is the throttle's account for single sign-on
+// callbacks from ip. A callback names no account before it succeeds, and
+// counting failures against the company would let anyone lock a whole
+// company out of SSO, so they count per network address.
+func ssoThrottleAccount(ip string) string { return "sso-callback@" + ip }
+
+// BeginSSOCallback admits a single sign-on callback from c, or refuses it
+// (429 with Retry-After) after too many failures from its network, as
+// password sign-in does. Every admitted callback must be settled with
+// EndSSOCallback.
+func (s *Service) BeginSSOCallback(ctx context.Context, c Client) error {
+	_, err := s.ssoThrottle.Check(ctx, PlatformTenant, ssoThrottleAccount(c.IP), c.IP, s.Now())
+	return problem.Wrap("identity.BeginSSOCallback", err)
+}
+
+// EndSSOCallback settles a callback that BeginSSOCallback admitted. A
+// failure counts in the throttle and goes to the audit trail of the
+// company the callback named (tenant, "" when it named none) as
+// LoginFailed with method "sso" and the reason's problem code.
+func (s *Service) EndSSOCallback(ctx context.Context, tenant string, c Client, failure error) {
+	now, account := s.Now(), ssoThrottleAccount(c.IP)
+	if failure == nil {
+		if err := s.ssoThrottle.Succeed(ctx, PlatformTenant, account, c.IP, now); err != nil {
+			s.Log.ErrorContext(ctx, "sign-in throttle not updated", "error", err.Error())
+		}
+		return
+	}
+	if err := s.ssoThrottle.Fail(ctx, PlatformTenant, account, c.IP, now); err != nil {
+		s.Log.ErrorContext(ctx, "sign-in throttle not updated", "error", err.Error())
+	}
+	reason := string(problem.CodeOf(failure))
+	if reason == "" {
+		reason = "sso-failed"
+	}
+	actor := "anonymous"
+	if tenant == "" || !tenantRE.MatchString(tenant) {
+		tenant = PlatformTenant
+	}
+	s.publish(ctx, tenant, actor, EventLoginFailed, map[string]any{"reason": reason, "method": LoginMethodSSO,
+		"ip": c.IP, "userAgent": c.UserAgent})
 }

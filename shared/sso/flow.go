@@ -98,6 +98,11 @@ const stateSecretLen = 43 // base64url of 32 bytes
 
 func newState(tenant string) string { return tenant + "." + random32() }
 
+// StateTenant is the company a callback's state names, if it is well
+// formed; it proves nothing (Login checks the state), but tells whose
+// audit trail a failed callback belongs in.
+func StateTenant(state string) (string, bool) { return parseState(state) }
+
 func parseState(state string) (tenant string, ok bool) {
 	tenant, secret, ok := strings.Cut(state, ".")
 	if !ok || !tenantRE.MatchString(tenant) || len(secret) != stateSecretLen {
@@ -232,7 +237,7 @@ func (f *Flow) complete(ctx context.Context, op, state, code string) (Identity, 
 		}
 	}
 
-	email, verified, name := claims.Email, bool(claims.EmailVerified), claims.Name
+	email, verified, name := claims.Email, bool(claims.EmailVerified) || bool(claims.EmailDomainOwnerVerified), claims.Name
 	if email == "" && p.UserInfoEndpoint() != "" {
 		// Providers that follow OIDC Core 5.4 to the letter put the scope
 		// claims in userinfo only, for the code flow.
@@ -330,8 +335,13 @@ func stateItem(key table.Key, rec stateRecord, version int64) (table.Item, error
 type idClaims struct {
 	Email         string    `json:"email"`
 	EmailVerified looseBool `json:"email_verified"`
-	Name          string    `json:"name"`
-	AZP           string    `json:"azp"`
+	// EmailDomainOwnerVerified is Microsoft Entra ID's (Azure AD's)
+	// optional claim xms_edov: the address's domain is verified by the
+	// tenant that owns it. Entra ID sends no email_verified; a company
+	// adds the email and xms_edov optional claims to its app registration.
+	EmailDomainOwnerVerified looseBool `json:"xms_edov"`
+	Name                     string    `json:"name"`
+	AZP                      string    `json:"azp"`
 }
 
 // looseBool reads true or "true" (some providers send a string).

@@ -38,6 +38,7 @@ var accounts = []oidctest.Account{
 	{Sub: "idp-wong", Email: "wong@acme.com.hk", EmailVerified: false, Name: "Wong Siu Ming"},
 	{Sub: "idp-lee", Email: "lee@gmail.com", EmailVerified: true, Name: "Lee"},
 	{Sub: "idp-noemail", Name: "No Email"},
+	{Sub: "idp-entra", Email: "entra@acme.com.hk", EntraDomainVerified: true, Name: "Entra User"},
 }
 
 // fixture is a company whose SSO points at a real OpenID provider on
@@ -326,6 +327,18 @@ func TestComplete_RefusesUnverifiedOrMissingEmail(t *testing.T) {
 		_, err := f.flow.Complete(t.Context(), state, code)
 		assertProblem(t, err, 403, sso.CodeEmailUnverified)
 	}
+}
+
+// Microsoft Entra ID (Azure AD) sends no email_verified; its optional
+// claim xms_edov (the domain's owner verified the address) stands for it.
+func TestComplete_AcceptsEntraIDsDomainOwnerVerifiedClaim(t *testing.T) {
+	f := newFixture(t, oidctest.Config{}, nil)
+	authURL, _ := f.begin(t)
+	state, code := f.signIn(t, authURL, "idp-entra")
+	id, err := f.flow.Complete(t.Context(), state, code)
+	require.NoError(t, err)
+	assert.Equal(t, "entra@acme.com.hk", id.Email)
+	assert.True(t, id.EmailVerified)
 }
 
 func TestLogin_RefusesEmailWithNoActiveEmployee(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,6 +94,10 @@ type RefreshToken struct {
 	SessionID string // the sid of the access tokens minted with it
 	FamilyID  string
 	ExpiresAt time.Time
+	// AMR are the authentication methods of the sign-in the token
+	// continues (RFC 8176 style values, as Start was given them), so that
+	// a refresh mints what the sign-in earned, no more.
+	AMR []string
 }
 
 // String describes t without the token itself.
@@ -149,6 +154,7 @@ type familyRecord struct {
 	Current      string    `json:"current"` // hash of the one token that may rotate
 	RevokedAt    time.Time `json:"revokedAt,omitzero"`
 	RevokeReason string    `json:"revokeReason,omitempty"`
+	AMR          []string  `json:"amr,omitempty"`
 }
 
 func (r *Refreshes) now() time.Time {
@@ -174,8 +180,9 @@ func (r *Refreshes) maxAge() time.Duration {
 
 // Start begins a sign-in of user in tenant: a new family and its first
 // token. An empty sessionID gets a random one; the caller puts the returned
-// SessionID in the access tokens' sid claim.
-func (r *Refreshes) Start(ctx context.Context, tenant, user, sessionID string) (RefreshToken, error) {
+// SessionID in the access tokens' sid claim. amr are the authentication
+// methods of the sign-in; every rotation returns them.
+func (r *Refreshes) Start(ctx context.Context, tenant, user, sessionID string, amr ...string) (RefreshToken, error) {
 	const op = "token.Refreshes.Start"
 	switch {
 	case r.Table == nil:
@@ -196,7 +203,7 @@ func (r *Refreshes) Start(ctx context.Context, tenant, user, sessionID string) (
 	fam := familyRecord{
 		Family: randomID(), Session: sessionID, User: user,
 		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(r.maxAge()),
-		Current: h,
+		Current: h, AMR: slices.Clone(amr),
 	}
 	rec := tokenRecord{Family: fam.Family, Session: sessionID, User: user,
 		IssuedAt: now, ExpiresAt: minTime(now.Add(r.ttl()), fam.ExpiresAt)}
@@ -216,7 +223,7 @@ func (r *Refreshes) Start(ctx context.Context, tenant, user, sessionID string) (
 		return RefreshToken{}, problem.E(op, problem.Internal, err)
 	}
 	return RefreshToken{Token: tok, Tenant: tenant, User: user, SessionID: sessionID,
-		FamilyID: fam.Family, ExpiresAt: rec.ExpiresAt}, nil
+		FamilyID: fam.Family, ExpiresAt: rec.ExpiresAt, AMR: fam.AMR}, nil
 }
 
 // Rotate exchanges presented for a new token of the same family and marks
@@ -310,7 +317,7 @@ func (r *Refreshes) Rotate(ctx context.Context, tenant, presented string) (Refre
 		switch {
 		case err == nil:
 			return RefreshToken{Token: next, Tenant: owner, User: rec.User, SessionID: rec.Session,
-				FamilyID: rec.Family, ExpiresAt: nextRec.ExpiresAt}, nil
+				FamilyID: rec.Family, ExpiresAt: nextRec.ExpiresAt, AMR: fam.AMR}, nil
 		case errors.Is(err, table.ErrConditionFailed) && attempt < attempts:
 			// Another rotation or a revocation got there first: read again,
 			// which finds the token used (reuse) or the family revoked.

@@ -127,7 +127,7 @@ func TestRefresh_StoresOnlyTheHash(t *testing.T) {
 		var data map[string]any
 		require.NoError(t, json.Unmarshal(it.Data, &data))
 		assert.Equal(t, first.FamilyID, data["family"])
-		assert.Equal(t, rt == first, data["used"])
+		assert.Equal(t, rt.Token == first.Token, data["used"])
 	}
 
 	files, err := filepath.Glob(filepath.Join(f.dir, "*"))
@@ -409,4 +409,24 @@ func TestRefreshToken_HidesTheSecretWhenPrintedOrLogged(t *testing.T) {
 		assert.NotContains(t, out, secret)
 		assert.Contains(t, out, rt.FamilyID)
 	}
+}
+
+// A refresh mints what the sign-in earned: the methods given to Start come
+// back from every rotation, and a sign-in started without any has none.
+func TestRefresh_CarriesTheSignInsMethodsThroughRotations(t *testing.T) {
+	store, _ := openStore(t)
+	r := &token.Refreshes{Table: store}
+	sso, err := r.Start(t.Context(), "t-acme", "u-1", "", "sso")
+	require.NoError(t, err)
+	plain, err := r.Start(t.Context(), "t-acme", "u-2", "")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sso"}, sso.AMR)
+	for range 3 {
+		sso, err = r.Rotate(t.Context(), "t-acme", sso.Token)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"sso"}, sso.AMR)
+	}
+	plain, err = r.Rotate(t.Context(), "t-acme", plain.Token)
+	require.NoError(t, err)
+	assert.Empty(t, plain.AMR)
 }

@@ -139,17 +139,30 @@ func wantsJSON(r *http.Request) bool {
 // ssoCallback completes the sign-in the provider sent the browser back
 // from and answers with Lantau tokens (see identity.LoginSSO for why no
 // TOTP is asked).
+//
+// Callbacks are throttled per network like password sign-ins, and a
+// failed one is recorded in the audit trail of the company it named.
 func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	userID, id, create, err := a.SSO.Flow.Login(r.Context(), q.Get("state"), q.Get("code"), a.Service)
-	if err != nil {
+	c := client(r, "")
+	if err := a.Service.BeginSSOCallback(r.Context(), c); err != nil {
 		return err
 	}
-	tokens, err := a.Service.LoginSSO(r.Context(), id.Tenant, userID, identity.ExternalIdentity{
-		Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, Name: id.Name}, create, client(r, ""))
+	tokens, err := a.completeSSO(r, q.Get("state"), q.Get("code"), c)
+	tenant, _ := sso.StateTenant(q.Get("state"))
+	a.Service.EndSSOCallback(r.Context(), tenant, c, err)
 	if err != nil {
 		return err
 	}
 	noStore(w)
 	return httpapi.JSON(w, http.StatusOK, tokens)
+}
+
+func (a *API) completeSSO(r *http.Request, state, code string, c identity.Client) (*identity.Tokens, error) {
+	userID, id, create, err := a.SSO.Flow.Login(r.Context(), state, code, a.Service)
+	if err != nil {
+		return nil, err
+	}
+	return a.Service.LoginSSO(r.Context(), id.Tenant, userID, identity.ExternalIdentity{
+		Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, Name: id.Name}, create, c)
 }

@@ -173,6 +173,13 @@ func TestSSO_LoginThroughTheProviderGivesTokensOfTheMatchedEmployee(t *testing.T
 	assert.Equal(t, "lantau/api", res.Str("scope"))
 	me = s.Do(t, "GET", "/v1/users/me", res.Str("accessToken"), nil)
 	assert.Equal(t, c.AdminID, me.Str("id"))
+	// ... and so does every refresh of that sign-in: the session remembers
+	// how it began, so the admin does not get an enrol-only token.
+	ref = s.Do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": res.Str("refreshToken")})
+	require.Equal(t, http.StatusOK, ref.Status, "%s", ref.Raw)
+	assert.Equal(t, "lantau/api", ref.Str("scope"))
+	assert.NotEmpty(t, ref.Str("refreshToken"))
+	assert.Equal(t, http.StatusOK, s.Do(t, "GET", "/v1/security/summary", ref.Str("accessToken"), nil).Status)
 
 	// LoginSucceeded with method "sso" is in the audit trail.
 	identitytest.Eventually(t, func() bool {
@@ -206,6 +213,21 @@ func TestSSO_RefusesWhomTheCompanyDoesNotKnow(t *testing.T) {
 	id, _ := s.Invite(t, f.c, "ghost")
 	require.Equal(t, http.StatusOK, s.Do(t, "POST", "/v1/users/"+id+"/deactivate", f.c.Access, nil).Status)
 	assertSSOProblem(t, s.Do(t, "GET", f.signIn(t, "acme.com.hk", "idp-ghost"), "", nil), http.StatusForbidden, "sso-no-employee")
+
+	// Every refusal is a LoginFailed of method sso in the company's trail.
+	identitytest.Eventually(t, func() bool {
+		reasons := map[string]int{}
+		for _, e := range ssoAuditEntries(t, s, f.c.Access, "LoginFailed") {
+			var d struct {
+				Data struct{ Method, Reason string }
+			}
+			_ = json.Unmarshal(e, &d)
+			if d.Data.Method == "sso" {
+				reasons[d.Data.Reason]++
+			}
+		}
+		return reasons["sso-no-employee"] == 2 && reasons["sso-email-unverified"] == 1 && reasons["sso-domain-not-allowed"] == 1
+	}, "LoginFailed events of method sso with their reasons")
 }
 
 func TestSSO_CreatesAnEmployeeWhenTheCompanyAllowsIt(t *testing.T) {
@@ -253,6 +275,18 @@ func TestSSO_RefusesTamperedStateAndBadStarts(t *testing.T) {
 	assertSSOProblem(t, s.Do(t, "GET", "/v1/auth/sso/start", "", nil), http.StatusBadRequest, "validation-failed")
 	assertSSOProblem(t, s.Do(t, "GET", "/v1/auth/sso/start?company=acme.com.hk&redirect=https://evil.example", "", nil),
 		http.StatusBadRequest, "sso-redirect-unsupported")
+
+	// Failed callbacks are throttled per network like password sign-ins:
+	// after the network's free failures, 429 with Retry-After.
+	var reply identitytest.Reply
+	for range 40 {
+		if reply = s.Do(t, "GET", cb.Path+"?state=garbage&code=x", "", nil); reply.Status == http.StatusTooManyRequests {
+			break
+		}
+		require.Equal(t, http.StatusBadRequest, reply.Status, "%s", reply.Raw)
+	}
+	assertSSOProblem(t, reply, http.StatusTooManyRequests, "too-many-attempts")
+	assert.NotEmpty(t, reply.Header.Get("Retry-After"))
 }
 
 // ssoAuditEntries are the raw audit entries of lantau.identity events of typ.
