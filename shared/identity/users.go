@@ -17,7 +17,9 @@ import (
 
 // UserView is a user as the API shows it: no secrets.
 type UserView struct {
-	ID          string    `json:"id"`
+	ID string `json:"id"`
+	// CompanyID is the user's company; Me fills it in.
+	CompanyID   string    `json:"companyId,omitempty"`
 	Email       string    `json:"email"`
 	Name        string    `json:"name"`
 	Status      string    `json:"status"`
@@ -57,7 +59,9 @@ func (s *Service) Me(ctx context.Context, a Actor) (UserView, error) {
 	} else if err != nil {
 		return UserView{}, storeErr(op, err)
 	}
-	return u.View(), nil
+	v := u.View()
+	v.CompanyID = a.Tenant
+	return v, nil
 }
 
 // GetUser returns a user of the actor's company; a user of another

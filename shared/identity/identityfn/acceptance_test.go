@@ -91,6 +91,7 @@ func TestAcceptance_ForgedAndForeignTokensAreRefused(t *testing.T) {
 	res := s.Do(t, "GET", "/v1/users/me", control, nil)
 	require.Equal(t, http.StatusOK, res.Status, "control: %s", res.Raw)
 	require.Equal(t, a.AdminID, res.Str("id"))
+	require.Equal(t, a.ID, res.Str("companyId"))
 
 	cases := []struct{ name, token string }{
 		{"alg none", none("none")},
