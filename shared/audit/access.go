@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/lantau-hq/lantau/shared/problem"
@@ -35,6 +37,10 @@ type AccessLog struct {
 	shards    int
 	retention time.Duration
 	zone      *time.Location
+	// marked remembers the tenant-days this instance has put in the day
+	// index, so that an API call costs one extra write per tenant and day
+	// per instance, not one per call.
+	marked sync.Map
 }
 
 // NewAccessLog keeps entries for retention (PDPO: as long as the company's
@@ -83,7 +89,76 @@ func (l *AccessLog) Record(ctx context.Context, a Access) error {
 	if err != nil && !errors.Is(err, table.ErrConditionFailed) {
 		return problem.E("audit.Record", problem.Internal, err)
 	}
+	return l.markDay(ctx, a.Tenant, day, a.Time)
+}
+
+// PlatformTenant holds the day index: which companies had API calls on a
+// day, for the daily seal. (identity.PlatformTenant; audit does not import
+// identity.)
+const PlatformTenant = "_lantau"
+
+func dayIndexKey(day, tenant string) table.Key {
+	return table.Key{Tenant: PlatformTenant, PK: "ACCESS#DAYS#" + day, SK: tenant}
+}
+
+func (l *AccessLog) markDay(ctx context.Context, tenant, day string, at time.Time) error {
+	memo := tenant + "|" + day
+	if _, ok := l.marked.Load(memo); ok {
+		return nil
+	}
+	err := l.store.Put(ctx, table.Item{Key: dayIndexKey(day, tenant), Version: 1,
+		ExpiresAt: at.Add(l.retention).Unix(), Data: []byte("{}")}, table.IfNotExists)
+	if err != nil && !errors.Is(err, table.ErrConditionFailed) {
+		return problem.E("audit.Record", problem.Internal, err)
+	}
+	l.marked.Store(memo, struct{}{})
 	return nil
+}
+
+// Tenants lists the companies that had API calls on day.
+func (l *AccessLog) Tenants(ctx context.Context, day string) ([]string, error) {
+	var out []string
+	cursor := ""
+	for {
+		p, err := l.store.Query(ctx, table.Query{Tenant: PlatformTenant, PK: "ACCESS#DAYS#" + day, Limit: 1000, Cursor: cursor})
+		if err != nil {
+			return nil, problem.E("audit.Tenants", problem.Internal, err)
+		}
+		for _, it := range p.Items {
+			out = append(out, it.Key.SK)
+		}
+		if p.Cursor == "" {
+			return out, nil
+		}
+		cursor = p.Cursor
+	}
+}
+
+// DayDigest sums up a company's access log of one day: how many calls,
+// and a SHA-256 chained over every call in order (time, then request ID),
+// each as its JSON encoding. Any call edited, removed or added after the
+// digest was taken changes it.
+type DayDigest struct {
+	Day    string `json:"day"`
+	Calls  int    `json:"calls"`
+	Digest string `json:"digest"`
+}
+
+// Digest computes the DayDigest of tenant's calls on day.
+func (l *AccessLog) Digest(ctx context.Context, tenant, day string) (DayDigest, error) {
+	calls, err := l.Day(ctx, tenant, day)
+	if err != nil {
+		return DayDigest{}, err
+	}
+	h := Genesis
+	for _, a := range calls {
+		b, err := json.Marshal(a)
+		if err != nil {
+			return DayDigest{}, problem.E("audit.Digest", problem.Internal, err)
+		}
+		h = sum(h, string(b))
+	}
+	return DayDigest{Day: day, Calls: len(calls), Digest: h}, nil
 }
 
 // Day lists a tenant's calls on a day (YYYY-MM-DD in the log's zone), oldest first.
@@ -112,6 +187,11 @@ func (l *AccessLog) Day(ctx context.Context, tenant, day string) ([]Access, erro
 			cursor = p.Cursor
 		}
 	}
-	slices.SortFunc(out, func(a, b Access) int { return a.Time.Compare(b.Time) })
+	slices.SortFunc(out, func(a, b Access) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.RequestID, b.RequestID)
+	})
 	return out, nil
 }

@@ -180,6 +180,15 @@ func (c *Chain) Append(ctx context.Context, tenant string, r Record) (Entry, err
 	return Entry{}, problem.E(op, problem.Unavailable, ErrBusy)
 }
 
+// ByRecordID returns the entry that appended the record id; table.ErrNotFound
+// (wrapped) when there is none.
+func (c *Chain) ByRecordID(ctx context.Context, tenant, id string) (Entry, error) {
+	if _, err := c.store.Get(ctx, seenKey(tenant, id)); err != nil {
+		return Entry{}, err
+	}
+	return c.appendedBefore(ctx, tenant, seenKey(tenant, id))
+}
+
 func (c *Chain) appendedBefore(ctx context.Context, tenant string, seen table.Key) (Entry, error) {
 	it, err := c.store.Get(ctx, seen)
 	if err != nil {

@@ -114,6 +114,21 @@ func API(c *audit.Chain, access *audit.AccessLog, log *slog.Logger, signedIn fun
 		}
 		return httpapi.JSON(w, http.StatusOK, map[string]any{"date": day, "calls": calls})
 	}))
+	mux.Handle("GET /v1/audit/access/verify", httpapi.Handle("audit.VerifyAccess", func(w http.ResponseWriter, r *http.Request) error {
+		actor, err := reader(r)
+		if err != nil {
+			return err
+		}
+		day := r.URL.Query().Get("date")
+		if day == "" {
+			day = time.Now().In(hongKong).AddDate(0, 0, -1).Format(time.DateOnly)
+		}
+		check, err := audit.VerifyDay(r.Context(), c, access, actor.Tenant, day)
+		if err != nil {
+			return err
+		}
+		return httpapi.JSON(w, http.StatusOK, check)
+	}))
 	mux.Handle("GET /v1/audit/entries", httpapi.Handle("audit.List", func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := reader(r)
 		if err != nil {
@@ -162,4 +177,70 @@ func reader(r *http.Request) (httpapi.Actor, error) {
 		}
 	}
 	return actor, errNotReader
+}
+
+// NewSealer is the constructor of the daily access-log seal
+// (functions/auditseal).
+func NewSealer(ctx context.Context, env function.Env) (lambda.Handler, error) {
+	store, log, err := open(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	return Sealer{Chain: audit.New(store, time.Now), Access: audit.NewAccessLog(store, 0, nil), Log: log}, nil
+}
+
+// Sealer seals each company's access log of the days before the one its
+// schedule fires on (see audit.SealDay).
+type Sealer struct {
+	Chain  *audit.Chain
+	Access *audit.AccessLog
+	Log    *slog.Logger
+}
+
+// SealCatchUp is how many days back each run seals: a missed run (or an
+// outage) is made up by the next; days already sealed stay as they are.
+const SealCatchUp = 3
+
+// Invoke handles a scheduled event (its time names the run's day, in Hong
+// Kong) or {"day":"YYYY-MM-DD"} to seal one day by hand. A company whose
+// seal failed makes the run fail, to be retried; the others stay sealed.
+func (s Sealer) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var in struct {
+		Time time.Time `json:"time"`
+		Day  string    `json:"day"`
+	}
+	if err := json.Unmarshal(payload, &in); err != nil {
+		return nil, problem.E("audit.Seal", problem.Invalid, problem.Code("bad-event"), err)
+	}
+	var days []string
+	switch {
+	case in.Day != "":
+		if _, err := time.Parse(time.DateOnly, in.Day); err != nil {
+			return nil, problem.E("audit.Seal", problem.Invalid, problem.Code("bad-date"), err)
+		}
+		days = []string{in.Day}
+	default:
+		at := in.Time
+		if at.IsZero() {
+			at = time.Now()
+		}
+		for back := SealCatchUp; back >= 1; back-- {
+			days = append(days, at.In(hongKong).AddDate(0, 0, -back).Format(time.DateOnly))
+		}
+	}
+	sealed := map[string]int{}
+	var errs []error
+	for _, day := range days {
+		n, err := audit.SealDays(ctx, s.Chain, s.Access, day)
+		sealed[day] = n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.Log.ErrorContext(ctx, "access log not sealed for every company", "error", err.Error())
+		return nil, err
+	}
+	s.Log.InfoContext(ctx, "access log sealed", "companies_per_day", sealed)
+	return json.Marshal(map[string]any{"sealed": sealed})
 }

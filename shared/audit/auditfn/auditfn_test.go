@@ -162,3 +162,63 @@ func TestAuditTrail_EventsFromTheBusAreChainedAndVerified(t *testing.T) {
 	}, "the deactivated user's token is refused")
 	assert.Equal(t, identitytest.ProblemType("session-ended"), res.Str("type"), "%s", res.Raw)
 }
+
+// The daily seal, fired through the runner, puts the day's access log
+// under the chain: the verify route reports a match, and a call removed
+// from the table afterwards is found.
+func TestAccessSeal_TheScheduledSealMakesTheDayVerifiable(t *testing.T) {
+	s := identitytest.Start(t)
+	c := s.NewCompany(t, "acme-seal.hk")
+	ctx := context.Background()
+	for range 3 {
+		require.Equal(t, http.StatusOK, s.Do(t, "GET", "/v1/users/me", c.Access, nil).Status)
+	}
+	today := time.Now().In(hongKongZone(t)).Format(time.DateOnly)
+
+	res := s.Do(t, "GET", "/v1/audit/access/verify?date="+today, c.Access, nil)
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
+	assert.Equal(t, false, res.Body["sealed"])
+	assert.Equal(t, false, res.Body["ok"])
+
+	out, err := s.Runner.Function("AuditSealFunction").Invoke(ctx, "", []byte(`{"day":"`+today+`"}`))
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"`+today+`":1`, "%s", out)
+	// The scheduled form (a Scheduled Event) seals the days before its own.
+	out, err = s.Runner.Function("AuditSealFunction").Invoke(ctx, "",
+		[]byte(`{"detail-type":"Scheduled Event","source":"aws.scheduler","time":"`+time.Now().UTC().Format(time.RFC3339)+`","detail":{}}`))
+	require.NoError(t, err, "%s", out)
+	_, err = s.Runner.Function("AuditSealFunction").Invoke(ctx, "", []byte(`{"day":"25/11/2026"}`))
+	require.Error(t, err, "a malformed day is refused")
+
+	res = s.Do(t, "GET", "/v1/audit/access/verify?date="+today, c.Access, nil)
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
+	assert.Equal(t, true, res.Body["sealed"])
+	assert.Equal(t, true, res.Body["ok"], "%s", res.Raw)
+	sealedCalls := res.Body["seal"].(map[string]any)["calls"].(float64)
+	assert.GreaterOrEqual(t, sealedCalls, float64(3))
+
+	// Remove one of the day's calls from the table: the check fails.
+	store, err := storage.OpenTable(ctx, function.MapEnv(map[string]string{"LANTAU_TABLE_PATH": filepath.Join(s.DataDir, "table.db")}))
+	require.NoError(t, err)
+	removed := false
+	for shard := range 8 {
+		p, err := store.Query(ctx, table.Query{Tenant: c.ID, PK: fmt.Sprintf("ACCESS#%s#%d", today, shard)})
+		require.NoError(t, err)
+		if len(p.Items) > 0 {
+			require.NoError(t, store.Delete(ctx, p.Items[0].Key, table.Always))
+			removed = true
+			break
+		}
+	}
+	require.True(t, removed)
+	res = s.Do(t, "GET", "/v1/audit/access/verify?date="+today, c.Access, nil)
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
+	assert.Equal(t, false, res.Body["ok"], "%s", res.Raw)
+	assert.NotEmpty(t, res.Body["reason"])
+}
+
+func hongKongZone(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation("Asia/Hong_Kong")
+	require.NoError(t, err)
+	return loc
+}
