@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -61,6 +63,11 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock for schedules and presigned URL checks; default time.Now.
 	Now func() time.Time
+	// MailEcho gets a plain-text copy of each mail the runner accepts for
+	// SES (every mail is also written to <DataDir>/outbox), so that a link
+	// in it can be followed at once. Default os.Stderr; io.Discard, or
+	// LANTAU_ECHO_MAIL=off in Env, turns it off.
+	MailEcho io.Writer
 }
 
 // Runner is a running local stack.
@@ -74,14 +81,19 @@ type Runner struct {
 	bus       *bus
 	async     *asyncInvoker
 	params    *parameterStore
+	mail      *mailbox
 	objects   *objectStore
 	sched     *scheduler
 	apiLn     net.Listener
 	awsLn     net.Listener
-	servers   []*http.Server
-	wg        sync.WaitGroup
-	cancel    context.CancelFunc
-	ctx       context.Context
+	// started is set by Start: until then the AWS endpoint answers SSM and
+	// SES only (the constructors read their keys there) and the API is not
+	// served.
+	started atomic.Bool
+	servers []*http.Server
+	wg      sync.WaitGroup
+	cancel  context.CancelFunc
+	ctx     context.Context
 }
 
 // New reads the template, builds every function with its own configuration
@@ -138,9 +150,13 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	r := &Runner{cfg: cfg, log: cfg.Logger, tmpl: tmpl, functions: map[string]*Function{}, apiLn: apiLn, awsLn: awsLn}
 	r.ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	fail := func(err error) (*Runner, error) {
+		for _, s := range r.servers {
+			_ = s.Close()
+		}
 		apiLn.Close()
 		awsLn.Close()
 		r.cancel()
+		r.wg.Wait()
 		if r.objects != nil {
 			r.objects.close()
 		}
@@ -159,6 +175,10 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if r.params, err = newParameterStore(r); err != nil {
 		return fail(err)
 	}
+	r.mail = newMailbox(r)
+	// Constructors may read their parameters (signing keys) as they would
+	// on Lambda, at init: the AWS endpoint is served from now on.
+	r.serve(r.awsLn, r.awsHandler())
 	if r.objects, err = newObjectStore(r); err != nil {
 		return fail(err)
 	}
@@ -244,6 +264,7 @@ func (r *Runner) buildFunction(ctx context.Context, spec *template.Function) (*F
 	env["AWS_ENDPOINT_URL_S3"] = r.AWSEndpoint()
 	env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = r.AWSEndpoint()
 	env["AWS_ENDPOINT_URL_SSM"] = r.AWSEndpoint()
+	env["AWS_ENDPOINT_URL_SESV2"] = r.AWSEndpoint()
 	env["LANTAU_LOCAL"] = "1"
 	env["LANTAU_DATA_DIR"] = r.cfg.DataDir
 	env["LANTAU_TABLE_PATH"] = r.dataPath("table.db")
@@ -289,36 +310,47 @@ func (r *Runner) buildFunction(ctx context.Context, spec *template.Function) (*F
 	return fn, nil
 }
 
-// Start serves the HTTP API and the AWS endpoint and starts the schedules.
-func (r *Runner) Start() {
+// awsHandler routes the AWS endpoint: SSM and SES from New on, the rest
+// (S3, EventBridge, the admin routes) once Start has run.
+func (r *Runner) awsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/_lantau/", r.adminHandler())
-	awsHandler := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		switch {
-		case len(req.URL.Path) >= 9 && req.URL.Path[:9] == "/_lantau/":
-			mux.ServeHTTP(w, req)
 		case strings.HasPrefix(req.Header.Get("X-Amz-Target"), "AmazonSSM."):
 			r.params.ServeHTTP(w, req)
+		case strings.HasPrefix(req.URL.Path, "/v2/email/"):
+			r.mail.ServeHTTP(w, req)
+		case !r.started.Load():
+			awsError(w, http.StatusServiceUnavailable, "ServiceUnavailable",
+				"the local runner is still building its functions: it answers SSM and SES only until then")
+		case len(req.URL.Path) >= 9 && req.URL.Path[:9] == "/_lantau/":
+			mux.ServeHTTP(w, req)
 		case req.Header.Get("X-Amz-Target") != "":
 			r.bus.ServeHTTP(w, req)
 		default:
 			r.objects.ServeHTTP(w, req)
 		}
 	})
-	for _, s := range []struct {
-		ln net.Listener
-		h  http.Handler
-	}{{r.apiLn, r.api}, {r.awsLn, awsHandler}} {
-		srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second}
-		r.servers = append(r.servers, srv)
-		r.wg.Add(1)
-		go func(ln net.Listener) {
-			defer r.wg.Done()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				r.log.Error("server stopped", "addr", ln.Addr().String(), "error", err)
-			}
-		}(s.ln)
-	}
+}
+
+// serve serves h on ln until Close.
+func (r *Runner) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	r.servers = append(r.servers, srv)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			r.log.Error("server stopped", "addr", ln.Addr().String(), "error", err)
+		}
+	}()
+}
+
+// Start serves the HTTP API and the whole AWS endpoint and starts the schedules.
+func (r *Runner) Start() {
+	r.started.Store(true)
+	r.serve(r.apiLn, r.api)
 	r.async.resume()
 	close(r.objects.ready) // S3 notifications kept from the last run may flow now
 	if !r.cfg.NoSchedules {
@@ -331,7 +363,8 @@ func (r *Runner) Start() {
 // APIEndpoint is the base URL of the HTTP API.
 func (r *Runner) APIEndpoint() string { return "http://" + r.apiLn.Addr().String() }
 
-// AWSEndpoint is the base URL that answers S3 and EventBridge.
+// AWSEndpoint is the base URL that answers S3, EventBridge, SSM Parameter
+// Store and SES v2 SendEmail.
 func (r *Runner) AWSEndpoint() string { return "http://" + r.awsLn.Addr().String() }
 
 // Function returns a built function by logical ID or folder name.
@@ -353,9 +386,8 @@ func (r *Runner) Close() error {
 	for _, s := range r.servers {
 		_ = s.Shutdown(ctx)
 	}
-	if len(r.servers) == 0 {
-		r.apiLn.Close()
-		r.awsLn.Close()
+	if !r.started.Load() {
+		r.apiLn.Close() // never served
 	}
 	r.cancel()
 	if r.sched != nil {
