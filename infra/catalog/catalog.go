@@ -13,10 +13,11 @@ import (
 // Constructors maps functions/<name> to the constructor its main calls.
 func Constructors() map[string]function.Constructor {
 	return map[string]function.Constructor{
-		"health":    health.New,
-		"audit":     auditfn.NewConsumer,
-		"auditapi":  auditfn.NewAPI,
-		"auditseal": auditfn.NewSealer,
-		"identity":  identityfn.New,
+		"health":      health.New,
+		"audit":       auditfn.NewConsumer,
+		"auditapi":    auditfn.NewAPI,
+		"auditseal":   auditfn.NewSealer,
+		"identity":    identityfn.New,
+		"keyrotation": identityfn.NewKeyRotator,
 	}
 }

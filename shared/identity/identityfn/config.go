@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -70,6 +71,11 @@ func LoadConfig(env function.Env) (Config, error) {
 	return c, nil
 }
 
+// KeyCacheTTLVariable names the environment variable that overrides how
+// long the signing keys read from SSM are cached (token.DefaultKeyCacheTTL);
+// tests shorten it to see a rotation at once.
+const KeyCacheTTLVariable = "KEY_CACHE_TTL"
+
 // New is the identity function's constructor (functions/identity).
 func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
 	cfg, err := LoadConfig(env)
@@ -93,6 +99,11 @@ func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
 	// through SES, on AWS and locally alike (the runner answers both).
 	params := keyparam.NewClient(awsCfg, env)
 	keys := &token.ParameterKeys{Store: &keyparam.Store{API: params}, Prefix: cfg.KeyParameterPrefix}
+	if v := env(KeyCacheTTLVariable); v != "" {
+		if keys.CacheTTL, err = time.ParseDuration(v); err != nil || keys.CacheTTL <= 0 {
+			return nil, fmt.Errorf("%s %q is not a positive duration", KeyCacheTTLVariable, v)
+		}
+	}
 	sealer, err := sealerFrom(ctx, params, cfg.KeyParameterPrefix+TOTPSealKeyParameter)
 	if err != nil {
 		return nil, err

@@ -57,7 +57,8 @@ func Start(t testing.TB) *Stack {
 		Template: filepath.Join(moduleRoot(t), "template.yaml"), Constructors: catalog.Constructors(), DataDir: s.DataDir,
 		Addr: addr, AWSAddr: "127.0.0.1:0", NoSchedules: true, RetryBase: 5 * time.Millisecond,
 		Params: map[string]string{"JwtIssuer": s.API + "/v1/auth"},
-		Env:    map[string]string{session.CacheTTLVariable: SessionCacheTTL.String()},
+		Env: map[string]string{session.CacheTTLVariable: SessionCacheTTL.String(),
+			"KEY_CACHE_TTL": SessionCacheTTL.String()},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	require.NoError(t, err)
