@@ -5,9 +5,11 @@ package catalog
 
 import (
 	"github.com/lantau-hq/lantau/shared/audit/auditfn"
+	"github.com/lantau-hq/lantau/shared/directory/directoryfn"
 	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/health"
 	"github.com/lantau-hq/lantau/shared/identity/identityfn"
+	"github.com/lantau-hq/lantau/shared/identity/ssofn"
 )
 
 // Constructors maps functions/<name> to the constructor its main calls.
@@ -19,5 +21,7 @@ func Constructors() map[string]function.Constructor {
 		"auditseal":   auditfn.NewSealer,
 		"identity":    identityfn.New,
 		"keyrotation": identityfn.NewKeyRotator,
+		"sso":         ssofn.New,
+		"directory":   directoryfn.New,
 	}
 }

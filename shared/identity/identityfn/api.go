@@ -29,29 +29,42 @@ type API struct {
 	Issuer   *token.Issuer
 	Guard    *idempotency.Guard
 	Access   *audit.AccessLog
-	SSO      *SSO
 	Log      *slog.Logger
+}
+
+// Routes registers handlers the way every identity function does.
+type Routes struct {
+	Mux      *http.ServeMux
+	Sessions *identity.Sessions
+	Access   *audit.AccessLog
+	Log      *slog.Logger
+}
+
+// Public registers a handler that anyone may call.
+func (rt Routes) Public(pattern, op string, fn func(http.ResponseWriter, *http.Request) error) {
+	rt.Mux.Handle(pattern, httpapi.Handle(op, fn))
+}
+
+// SignedIn registers a handler that needs a live session of a full
+// sign-in; with enrolOK it also takes a token that may only enrol a second
+// factor. Calls go to the access log.
+func (rt Routes) SignedIn(pattern, op string, enrolOK bool, fn func(http.ResponseWriter, *http.Request, identity.Actor) error) {
+	check := session.Require(rt.Sessions)
+	if enrolOK {
+		check = session.RequireAny(rt.Sessions)
+	}
+	h := httpapi.Handle(op, func(w http.ResponseWriter, r *http.Request) error {
+		ha, _ := httpapi.ActorFrom(r.Context())
+		return fn(w, r, identity.ActorFromClaims(ha.Tenant, ha.User, ha.SessionID, ha.Roles, ha.Scopes))
+	})
+	rt.Mux.Handle(pattern, httpapi.RequireActor(auditfn.RecordAccess(rt.Access, rt.Log)(check(h))))
 }
 
 // Handler serves every identity route of template.yaml.
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
-	public := func(pattern, op string, fn func(http.ResponseWriter, *http.Request) error) {
-		mux.Handle(pattern, httpapi.Handle(op, fn))
-	}
-	// signedIn routes need a live session of a full sign-in; enrolOK
-	// routes also take a token that may only enrol a second factor.
-	signedIn := func(pattern, op string, enrolOK bool, fn func(http.ResponseWriter, *http.Request, identity.Actor) error) {
-		check := session.Require(a.Sessions)
-		if enrolOK {
-			check = session.RequireAny(a.Sessions)
-		}
-		h := httpapi.Handle(op, func(w http.ResponseWriter, r *http.Request) error {
-			ha, _ := httpapi.ActorFrom(r.Context())
-			return fn(w, r, identity.ActorFromClaims(ha.Tenant, ha.User, ha.SessionID, ha.Roles, ha.Scopes))
-		})
-		mux.Handle(pattern, httpapi.RequireActor(auditfn.RecordAccess(a.Access, a.Log)(check(h))))
-	}
+	rt := Routes{Mux: mux, Sessions: a.Sessions, Access: a.Access, Log: a.Log}
+	public, signedIn := rt.Public, rt.SignedIn
 
 	// The issuer: discovery and JWKS, for API Gateway's JWT authorizer.
 	issuer := a.Issuer.Handler(IssuerPath)
@@ -64,16 +77,11 @@ func (a *API) Handler() http.Handler {
 	mux.Handle("GET /v1/companies/confirm", linkPage("confirm", "/v1/companies/confirm", false))
 	public("POST /v1/companies/confirm", "identity.Confirm", a.confirm)
 	signedIn("PUT /v1/companies/{id}/mfa-policy", "identity.SetMFAPolicy", false, a.setMFAPolicy)
-	signedIn("GET /v1/companies/{id}/sso", "identity.GetSSO", false, a.getSSO)
-	signedIn("PUT /v1/companies/{id}/sso", "identity.PutSSO", false, a.putSSO)
-	signedIn("DELETE /v1/companies/{id}/sso", "identity.DeleteSSO", false, a.deleteSSO)
 
 	// Sign-in.
 	public("POST /v1/auth/login", "identity.Login", a.login)
 	public("POST /v1/auth/login/totp", "identity.LoginMFA", a.loginMFA)
 	public("POST /v1/auth/refresh", "identity.Refresh", a.refresh)
-	public("GET /v1/auth/sso/start", "identity.StartSSO", a.startSSO)
-	public("GET "+SSOCallbackPath, "identity.SSOCallback", a.ssoCallback)
 	signedIn("POST /v1/auth/logout", "identity.Logout", true, a.logout)
 	signedIn("POST /v1/auth/totp", "identity.StartTOTP", true, a.startTOTP)
 	signedIn("POST /v1/auth/totp/confirm", "identity.ConfirmTOTP", true, a.confirmTOTP)
@@ -101,8 +109,8 @@ func anonymous(next http.Handler) http.Handler {
 	})
 }
 
-// client describes where a request comes from.
-func client(r *http.Request, deviceID string) identity.Client {
+// Client describes where a request comes from.
+func Client(r *http.Request, deviceID string) identity.Client {
 	c := identity.Client{UserAgent: r.UserAgent(), DeviceID: deviceID, Lang: i18n.FromRequest(r)}
 	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
 		c.IP = rc.HTTP.SourceIP
@@ -119,7 +127,8 @@ func client(r *http.Request, deviceID string) identity.Client {
 	return c
 }
 
-func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
+// NoStore keeps an answer out of every cache (tokens, secrets).
+func NoStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
 
 func (a *API) register(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
@@ -136,7 +145,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request) error {
 	out, err := a.Service.Register(r.Context(), identity.Registration{
 		CompanyName: in.CompanyName, Domain: in.Domain, DataRegion: in.DataRegion,
 		AdminName: in.AdminName, AdminEmail: in.AdminEmail, Password: in.Password,
-	}, client(r, ""))
+	}, Client(r, ""))
 	if err != nil {
 		return err
 	}
@@ -235,11 +244,11 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.Decode(w, r, &in); err != nil {
 		return err
 	}
-	res, err := a.Service.Login(r.Context(), in.Email, in.Password, client(r, in.DeviceID))
+	res, err := a.Service.Login(r.Context(), in.Email, in.Password, Client(r, in.DeviceID))
 	if err != nil {
 		return err
 	}
-	noStore(w)
+	NoStore(w)
 	if res.Challenge != nil {
 		return httpapi.JSON(w, http.StatusOK, res.Challenge)
 	}
@@ -256,11 +265,11 @@ func (a *API) loginMFA(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.Decode(w, r, &in); err != nil {
 		return err
 	}
-	tokens, err := a.Service.LoginMFA(r.Context(), in.Challenge, in.Code, in.RecoveryCode, client(r, in.DeviceID))
+	tokens, err := a.Service.LoginMFA(r.Context(), in.Challenge, in.Code, in.RecoveryCode, Client(r, in.DeviceID))
 	if err != nil {
 		return err
 	}
-	noStore(w)
+	NoStore(w)
 	return httpapi.JSON(w, http.StatusOK, tokens)
 }
 
@@ -275,7 +284,7 @@ func (a *API) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	noStore(w)
+	NoStore(w)
 	return httpapi.JSON(w, http.StatusOK, tokens)
 }
 
@@ -292,7 +301,7 @@ func (a *API) startTOTP(w http.ResponseWriter, r *http.Request, actor identity.A
 	if err != nil {
 		return err
 	}
-	noStore(w)
+	NoStore(w)
 	return httpapi.JSON(w, http.StatusOK, e)
 }
 
@@ -304,14 +313,14 @@ func (a *API) confirmTOTP(w http.ResponseWriter, r *http.Request, actor identity
 	if err := httpapi.Decode(w, r, &in); err != nil {
 		return err
 	}
-	out, err := a.Service.ConfirmTOTP(r.Context(), actor, in.Code, client(r, in.DeviceID))
+	out, err := a.Service.ConfirmTOTP(r.Context(), actor, in.Code, Client(r, in.DeviceID))
 	if err != nil {
 		return err
 	}
 	if out.Tokens != nil {
 		a.Sessions.Forget(actor.Tenant, actor.SessionID)
 	}
-	noStore(w)
+	NoStore(w)
 	return httpapi.JSON(w, http.StatusOK, out)
 }
 
@@ -389,7 +398,7 @@ func (a *API) summary(w http.ResponseWriter, r *http.Request, actor identity.Act
 	if err != nil {
 		return err
 	}
-	noStore(w)
+	NoStore(w)
 	return httpapi.JSON(w, http.StatusOK, s)
 }
 

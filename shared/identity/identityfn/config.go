@@ -5,16 +5,19 @@ package identityfn
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/lantau-hq/lantau/shared/audit"
 	"github.com/lantau-hq/lantau/shared/awsconfig"
 	"github.com/lantau-hq/lantau/shared/credential"
+	"github.com/lantau-hq/lantau/shared/directory"
 	"github.com/lantau-hq/lantau/shared/eventbridge"
 	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/idempotency"
@@ -23,8 +26,8 @@ import (
 	"github.com/lantau-hq/lantau/shared/keyparam"
 	"github.com/lantau-hq/lantau/shared/logging"
 	"github.com/lantau-hq/lantau/shared/ses"
-	"github.com/lantau-hq/lantau/shared/sso"
 	"github.com/lantau-hq/lantau/shared/storage"
+	"github.com/lantau-hq/lantau/shared/table"
 	"github.com/lantau-hq/lantau/shared/token"
 )
 
@@ -76,8 +79,23 @@ func LoadConfig(env function.Env) (Config, error) {
 // tests shorten it to see a rotation at once.
 const KeyCacheTTLVariable = "KEY_CACHE_TTL"
 
-// New is the identity function's constructor (functions/identity).
-func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
+// Core is what the identity functions share: configuration, table, bus,
+// keys, the identity service and the session check. Build makes it.
+type Core struct {
+	Config   Config
+	Log      *slog.Logger
+	Store    table.Store
+	Params   *ssm.Client // SSM Parameter Store: keys and sealing keys
+	Issuer   *token.Issuer
+	Service  *identity.Service
+	Sessions *identity.Sessions
+	Guard    *idempotency.Guard
+	Access   *audit.AccessLog
+}
+
+// Build reads the configuration and builds the Core: what a Lambda does
+// at init, so a missing key or parameter stops the function at start.
+func Build(ctx context.Context, env function.Env) (*Core, error) {
 	cfg, err := LoadConfig(env)
 	if err != nil {
 		return nil, err
@@ -104,13 +122,7 @@ func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
 			return nil, fmt.Errorf("%s %q is not a positive duration", KeyCacheTTLVariable, v)
 		}
 	}
-	sealer, err := sealerFrom(ctx, params, cfg.KeyParameterPrefix+TOTPSealKeyParameter)
-	if err != nil {
-		return nil, err
-	}
-	// The companies' SSO client secrets have a key of their own: one key's
-	// compromise or rotation does not touch the other's secrets.
-	ssoSealer, err := sealerFrom(ctx, params, cfg.KeyParameterPrefix+SSOSealKeyParameter)
+	sealer, err := SealerFrom(ctx, params, cfg.KeyParameterPrefix+TOTPSealKeyParameter)
 	if err != nil {
 		return nil, err
 	}
@@ -123,23 +135,30 @@ func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
 	if _, err := keys.Keys(ctx); err != nil { // fail at start, not at the first sign-in
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	refreshes := &token.Refreshes{Table: store}
 	svc := identity.New(identity.Deps{
-		Store: store, Mail: sender, Events: bus, Tokens: issuer, Refreshes: refreshes, Sealer: sealer,
+		Store: store, Mail: sender, Events: bus, Tokens: issuer, Refreshes: &token.Refreshes{Table: store}, Sealer: sealer,
 		PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom, Log: log,
+		// Admins may be limited to a department subtree of the directory.
+		Departments: directory.New(directory.Deps{Store: store}),
 	})
-	sessions := session.FromEnv(store, env)
-	api := &API{Service: svc, Sessions: sessions, Issuer: issuer, Guard: idempotency.New(store),
-		Access: audit.NewAccessLog(store, 0, nil), Log: log}
-	ssoConfigs := &sso.Configs{Table: store, Sealer: ssoSealer}
-	api.SSO = &SSO{Configs: ssoConfigs, Flow: &sso.Flow{Table: store, Configs: ssoConfigs},
-		CallbackURL: strings.TrimSuffix(cfg.PublicURL, "/") + SSOCallbackPath}
+	return &Core{Config: cfg, Log: log, Store: store, Params: params, Issuer: issuer, Service: svc,
+		Sessions: session.FromEnv(store, env), Guard: idempotency.New(store), Access: audit.NewAccessLog(store, 0, nil)}, nil
+}
+
+// New is the identity function's constructor (functions/identity).
+func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
+	core, err := Build(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	api := &API{Service: core.Service, Sessions: core.Sessions, Issuer: core.Issuer, Guard: core.Guard,
+		Access: core.Access, Log: core.Log}
 	return function.HTTP(api.Handler()), nil
 }
 
-// sealerFrom is the AES-GCM sealer whose key is the SSM parameter name,
+// SealerFrom is the AES-GCM sealer whose key is the SSM parameter name,
 // created on first use.
-func sealerFrom(ctx context.Context, api keyparam.GetPutAPI, name string) (*credential.AESGCM, error) {
+func SealerFrom(ctx context.Context, api keyparam.GetPutAPI, name string) (*credential.AESGCM, error) {
 	key, err := keyparam.SealKey(ctx, api, name)
 	if err != nil {
 		return nil, fmt.Errorf("sealing key: %w", err)

@@ -1,13 +1,22 @@
-package identityfn
+// Package ssofn builds the single sign-on function: the companies' OpenID
+// provider settings and the sign-in through the provider. It is its own
+// function so that the OpenID Connect client (go-oidc, oauth2) is not in
+// every sign-in's binary.
+package ssofn
 
 import (
+	"context"
 	"mime"
 	"net/http"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/httpapi"
 	"github.com/lantau-hq/lantau/shared/i18n"
 	"github.com/lantau-hq/lantau/shared/identity"
+	"github.com/lantau-hq/lantau/shared/identity/identityfn"
 	"github.com/lantau-hq/lantau/shared/problem"
 	"github.com/lantau-hq/lantau/shared/sso"
 )
@@ -24,6 +33,42 @@ type SSO struct {
 	Flow    *sso.Flow
 	// CallbackURL is the absolute redirect URI: PUBLIC_API_URL + SSOCallbackPath.
 	CallbackURL string
+}
+
+// API is the SSO function's HTTP API.
+type API struct {
+	*identityfn.Core
+	SSO *SSO
+}
+
+// New is the SSO function's constructor (functions/sso).
+func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
+	core, err := identityfn.Build(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	// The companies' SSO client secrets have a key of their own: one key's
+	// compromise or rotation does not touch the TOTP secrets.
+	sealer, err := identityfn.SealerFrom(ctx, core.Params, core.Config.KeyParameterPrefix+identityfn.SSOSealKeyParameter)
+	if err != nil {
+		return nil, err
+	}
+	configs := &sso.Configs{Table: core.Store, Sealer: sealer}
+	api := &API{Core: core, SSO: &SSO{Configs: configs, Flow: &sso.Flow{Table: core.Store, Configs: configs},
+		CallbackURL: strings.TrimSuffix(core.Config.PublicURL, "/") + SSOCallbackPath}}
+	return function.HTTP(api.Handler()), nil
+}
+
+// Handler serves the SSO routes of template.yaml.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	rt := identityfn.Routes{Mux: mux, Sessions: a.Sessions, Access: a.Access, Log: a.Log}
+	rt.SignedIn("GET /v1/companies/{id}/sso", "identity.GetSSO", false, a.getSSO)
+	rt.SignedIn("PUT /v1/companies/{id}/sso", "identity.PutSSO", false, a.putSSO)
+	rt.SignedIn("DELETE /v1/companies/{id}/sso", "identity.DeleteSSO", false, a.deleteSSO)
+	rt.Public("GET /v1/auth/sso/start", "identity.StartSSO", a.startSSO)
+	rt.Public("GET "+SSOCallbackPath, "identity.SSOCallback", a.ssoCallback)
+	return httpapi.Logging(a.Log)(mux)
 }
 
 // identity's Service is the directory sso matches verified addresses in.
@@ -46,7 +91,7 @@ func (a *API) getSSO(w http.ResponseWriter, r *http.Request, actor identity.Acto
 	if err != nil {
 		return err
 	}
-	noStore(w)
+	identityfn.NoStore(w)
 	return httpapi.JSON(w, http.StatusOK, a.ssoView(actor.Tenant, cfg))
 }
 
@@ -72,7 +117,7 @@ func (a *API) putSSO(w http.ResponseWriter, r *http.Request, actor identity.Acto
 	a.Service.SSOConfigured(r.Context(), actor, map[string]any{"action": "saved", "issuer": cfg.Issuer,
 		"clientId": cfg.ClientID, "allowedDomains": cfg.AllowedDomains, "createUsers": cfg.CreateUsers,
 		"clientSecretChanged": in.ClientSecret != ""})
-	noStore(w)
+	identityfn.NoStore(w)
 	return httpapi.JSON(w, http.StatusOK, a.ssoView(actor.Tenant, cfg))
 }
 
@@ -119,7 +164,7 @@ func (a *API) startSSO(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	noStore(w)
+	identityfn.NoStore(w)
 	if wantsJSON(r) {
 		return httpapi.JSON(w, http.StatusOK, map[string]string{"authorizationUrl": authURL})
 	}
@@ -144,7 +189,7 @@ func wantsJSON(r *http.Request) bool {
 // failed one is recorded in the audit trail of the company it named.
 func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	c := client(r, "")
+	c := identityfn.Client(r, "")
 	if err := a.Service.BeginSSOCallback(r.Context(), c); err != nil {
 		return err
 	}
@@ -154,7 +199,7 @@ func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	noStore(w)
+	identityfn.NoStore(w)
 	return httpapi.JSON(w, http.StatusOK, tokens)
 }
 

@@ -1,4 +1,4 @@
-package identityfn_test
+package ssofn_test
 
 import (
 	"encoding/json"
@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lantau-hq/lantau/infra/oidctest"
-	"github.com/lantau-hq/lantau/shared/identity/identityfn"
 	"github.com/lantau-hq/lantau/shared/identity/identitytest"
+	"github.com/lantau-hq/lantau/shared/identity/ssofn"
 )
 
 // ssoFixture is the whole API on the runner, a company on acme.com.hk with
@@ -29,7 +29,7 @@ func newSSOFixture(t *testing.T, createUsers bool, accounts ...oidctest.Account)
 	t.Helper()
 	s := identitytest.Start(t)
 	c := s.NewCompany(t, "acme.com.hk")
-	op := oidctest.Start(t, oidctest.Config{ClientID: "lantau-acme", RedirectURI: s.API + identityfn.SSOCallbackPath,
+	op := oidctest.Start(t, oidctest.Config{ClientID: "lantau-acme", RedirectURI: s.API + ssofn.SSOCallbackPath,
 		Accounts: accounts})
 	f := &ssoFixture{s: s, c: c, op: op, configs: map[string]any{
 		"issuer": op.Issuer(), "clientId": "lantau-acme", "clientSecret": op.Config().ClientSecret,
@@ -52,7 +52,7 @@ func (f *ssoFixture) signIn(t *testing.T, company, sub string) string {
 	cb, err := f.op.Login(t.Context(), authURL, sub)
 	require.NoError(t, err)
 	require.Empty(t, cb.Query().Get("error"), "%s", cb)
-	require.Equal(t, identityfn.SSOCallbackPath, cb.Path)
+	require.Equal(t, ssofn.SSOCallbackPath, cb.Path)
 	return cb.Path + "?" + cb.RawQuery
 }
 
@@ -156,8 +156,7 @@ func TestSSO_LoginThroughTheProviderGivesTokensOfTheMatchedEmployee(t *testing.T
 	require.Equal(t, http.StatusOK, me.Status, "%s", me.Raw)
 	assert.Equal(t, wongID, me.Str("id"))
 	assert.Equal(t, "wong@acme.com.hk", me.Str("email"))
-	_, claims := decodeJWT(t, res.Str("accessToken"))
-	assert.Equal(t, c.ID, claims["tenant"])
+	assert.Equal(t, c.ID, me.Str("companyId"), "the token is for the employee's company")
 
 	// The refresh token works like a password sign-in's.
 	ref := s.Do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": res.Str("refreshToken")})
