@@ -1,21 +1,14 @@
 package directoryfn_test
 
 import (
-	"context"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lantau-hq/lantau/shared/directory"
-	"github.com/lantau-hq/lantau/shared/event"
-	"github.com/lantau-hq/lantau/shared/function"
-	"github.com/lantau-hq/lantau/shared/identity"
 	"github.com/lantau-hq/lantau/shared/identity/identitytest"
-	"github.com/lantau-hq/lantau/shared/storage"
 )
 
 // api is a stack with helpers for the directory's routes.
@@ -55,24 +48,21 @@ func (s api) employee(c *identitytest.Company, bearer string, body map[string]an
 	return id, res.Str("accessToken")
 }
 
-// scopeAdmin makes user a directory admin limited to dept, as a super
-// admin's PUT /v1/users/{id}/roles does, and signs them in with a second
-// factor (admins must have one). The role is set through identity's
-// Service in the test process, on the stack's own table: identityfn does
-// not yet wire identity.Deps.Departments, without which the route refuses
-// every department (see the report to the lead).
+// scopeAdmin makes user a directory admin limited to dept through the
+// super admin's PUT /v1/users/{id}/roles, and signs them in with a second
+// factor (admins must have one).
 func (s api) scopeAdmin(c *identitytest.Company, user, email, dept string) string {
 	s.t.Helper()
-	store, err := storage.OpenTable(context.Background(), function.MapEnv(map[string]string{"LANTAU_TABLE_PATH": filepath.Join(s.DataDir, "table.db")}))
-	require.NoError(s.t, err)
-	svc := identity.New(identity.Deps{Store: store, Events: nopEvents{}, Departments: directory.New(directory.Deps{Store: store})})
-	super := identity.ActorFromClaims(c.ID, c.AdminID, "s-test", []string{string(identity.RoleSuperAdmin)}, []string{identity.ScopeAPI})
-	view, err := svc.SetRole(context.Background(), super, user, identity.RoleChange{Role: identity.RoleAdmin,
-		Areas: []identity.Area{identity.AreaDirectory}, Department: dept})
-	require.NoError(s.t, err)
-	require.Equal(s.t, dept, view.Department)
+	res := s.Do(s.t, "PUT", "/v1/users/"+user+"/roles", c.Access, map[string]any{"role": "admin",
+		"areas": []string{"directory"}, "department": dept})
+	require.Equal(s.t, http.StatusOK, res.Status, "%s", res.Raw)
+	require.Equal(s.t, dept, res.Str("department"))
+	// A department that does not exist is refused.
+	bad := s.Do(s.t, "PUT", "/v1/users/"+user+"/roles", c.Access, map[string]any{"role": "admin",
+		"areas": []string{"directory"}, "department": "d-nowhere"})
+	require.Equal(s.t, http.StatusBadRequest, bad.Status, "%s", bad.Raw)
 
-	res := s.Do(s.t, "POST", "/v1/auth/login", "", map[string]any{"email": email, "password": identitytest.GoodPassword})
+	res = s.Do(s.t, "POST", "/v1/auth/login", "", map[string]any{"email": email, "password": identitytest.GoodPassword})
 	require.Equal(s.t, http.StatusOK, res.Status, "%s", res.Raw)
 	require.Equal(s.t, true, res.Body["enrolmentRequired"], "%s", res.Raw)
 	enrol := res.Str("accessToken")
@@ -82,10 +72,6 @@ func (s api) scopeAdmin(c *identitytest.Company, user, email, dept string) strin
 	require.Equal(s.t, http.StatusOK, res.Status, "%s", res.Raw)
 	return res.Body["tokens"].(map[string]any)["accessToken"].(string)
 }
-
-type nopEvents struct{}
-
-func (nopEvents) Publish(context.Context, ...event.Envelope) error { return nil }
 
 func names(res identitytest.Reply, key string) []string {
 	var out []string
