@@ -23,5 +23,6 @@ func Constructors() map[string]function.Constructor {
 		"keyrotation": identityfn.NewKeyRotator,
 		"sso":         ssofn.New,
 		"directory":   directoryfn.New,
+		"offboarding": directoryfn.NewOffboarding,
 	}
 }
