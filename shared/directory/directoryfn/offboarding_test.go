@@ -90,9 +90,9 @@ func TestOffboarding_ScheduledAndImmediate(t *testing.T) {
 		return s.must(http.StatusOK, "GET", "/employees/"+leaverID, boss, nil).Str("status") == "deactivated"
 	}, "the leaver is off-boarded by the scheduled run")
 
-	res := s.Do(t, "GET", "/v1/users/me", access, nil)
-	assert.Equal(t, http.StatusUnauthorized, res.Status, "their still-valid access token is refused: %s", res.Raw)
-	res = s.Do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": refresh})
+	identitytest.Eventually(t, func() bool { return s.Do(t, "GET", "/v1/users/me", access, nil).Status == http.StatusUnauthorized },
+		"their still-valid access token is refused (after the session cache's %s)", identitytest.SessionCacheTTL)
+	res := s.Do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": refresh})
 	assert.Equal(t, http.StatusUnauthorized, res.Status, "their refresh token is revoked: %s", res.Raw)
 	res = s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "lee@acme-leave.com.hk", "password": identitytest.GoodPassword})
 	assert.Equal(t, http.StatusUnauthorized, res.Status, "they cannot sign in again")
