@@ -7,6 +7,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -316,18 +317,33 @@ func (r *Runner) awsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/_lantau/", r.adminHandler())
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// The JSON APIs check SigV4 as AWS does (S3 checks its own).
+		signed := func(service string, h http.Handler) {
+			if f := verifySigV4(req, service, r.cfg.Region, r.cfg.Now()); f != nil {
+				if service == "ses" { // a REST-JSON API: the type travels in the header only
+					w.Header().Set("Content-Type", "application/json")
+					w.Header().Set("X-Amzn-Errortype", f.typ)
+					w.WriteHeader(f.status)
+					_ = json.NewEncoder(w).Encode(map[string]string{"message": f.message})
+					return
+				}
+				awsError(w, f.status, f.typ, f.message)
+				return
+			}
+			h.ServeHTTP(w, req)
+		}
 		switch {
 		case strings.HasPrefix(req.Header.Get("X-Amz-Target"), "AmazonSSM."):
-			r.params.ServeHTTP(w, req)
+			signed("ssm", r.params)
 		case strings.HasPrefix(req.URL.Path, "/v2/email/"):
-			r.mail.ServeHTTP(w, req)
+			signed("ses", r.mail)
 		case !r.started.Load():
 			awsError(w, http.StatusServiceUnavailable, "ServiceUnavailable",
 				"the local runner is still building its functions: it answers SSM and SES only until then")
 		case len(req.URL.Path) >= 9 && req.URL.Path[:9] == "/_lantau/":
 			mux.ServeHTTP(w, req)
 		case req.Header.Get("X-Amz-Target") != "":
-			r.bus.ServeHTTP(w, req)
+			signed("events", r.bus)
 		default:
 			r.objects.ServeHTTP(w, req)
 		}

@@ -93,10 +93,6 @@ func badRequest(format string, args ...any) *sesFault {
 }
 
 func (m *mailbox) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if f := checkSigV4(req, "ses", m.r.cfg.Region); f != nil {
-		sesError(w, f)
-		return
-	}
 	if req.Method != http.MethodPost || req.URL.Path != sesOutboundPath {
 		sesError(w, &sesFault{http.StatusNotFound, "NotFoundException",
 			"the local runner answers SES v2 SendEmail (POST " + sesOutboundPath + ") only, not " + req.Method + " " + req.URL.Path})
@@ -316,34 +312,4 @@ func sesError(w http.ResponseWriter, f *sesFault) {
 	w.Header().Set("X-Amzn-Errortype", f.typ)
 	w.WriteHeader(f.status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"message": f.message})
-}
-
-// checkSigV4 checks that req carries a SigV4 Authorization header for the
-// runner's access key, scoped to service in region. It does not recompute
-// the signature (the S3 endpoint does).
-func checkSigV4(req *http.Request, service, region string) *sesFault {
-	auth := req.Header.Get("Authorization")
-	rest, ok := strings.CutPrefix(auth, "AWS4-HMAC-SHA256 ")
-	if !ok {
-		return &sesFault{http.StatusForbidden, "MissingAuthenticationTokenException", "Request is missing a SigV4 Authorization header"}
-	}
-	var scope []string
-	for _, part := range strings.Split(rest, ",") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "Credential="); ok {
-			scope = strings.Split(v, "/")
-		}
-	}
-	if len(scope) != 5 || scope[4] != "aws4_request" {
-		return &sesFault{http.StatusForbidden, "IncompleteSignatureException", "Authorization header requires a Credential of the form KEY/DATE/REGION/SERVICE/aws4_request"}
-	}
-	if scope[0] != AccessKeyID {
-		return &sesFault{http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid."}
-	}
-	if scope[2] != region {
-		return &sesFault{http.StatusForbidden, "InvalidSignatureException", fmt.Sprintf("Credential should be scoped to a valid region, not '%s'.", scope[2])}
-	}
-	if scope[3] != service {
-		return &sesFault{http.StatusForbidden, "InvalidSignatureException", fmt.Sprintf("Credential should be scoped to correct service: '%s'.", service)}
-	}
-	return nil
 }

@@ -3,6 +3,8 @@ package runner
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,8 +15,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
@@ -149,16 +153,35 @@ func TestSES_FunctionsAreToldWhereSESIs(t *testing.T) {
 	}
 }
 
-// postSES sends body to SendEmail with the given Authorization header.
-func postSES(t *testing.T, f *fixture, auth string, body any) (int, string, string) {
+// signer signs a request as a client would: with key (the runner's
+// secret), for region and service; a nil signer sends it unsigned.
+type signer func(req *http.Request, body []byte)
+
+func signedAs(key, region, service string) signer {
+	return func(req *http.Request, body []byte) {
+		sum := sha256.Sum256(body)
+		creds := aws.Credentials{AccessKeyID: key, SecretAccessKey: SecretAccessKey}
+		if err := v4.NewSigner().SignHTTP(req.Context(), creds, req, hex.EncodeToString(sum[:]), service, region, time.Now()); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// postSES sends body to SendEmail, signed by sign; tamper, when set,
+// changes the body after signing.
+func postSES(t *testing.T, f *fixture, sign signer, body any, tamper ...func([]byte) []byte) (int, string, string) {
 	t.Helper()
 	b, err := json.Marshal(body)
 	require.NoError(t, err)
 	req, err := http.NewRequest(http.MethodPost, f.r.AWSEndpoint()+sesOutboundPath, bytes.NewReader(b))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
+	if sign != nil {
+		sign(req, b)
+	}
+	for _, fn := range tamper {
+		b = fn(b)
+		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -170,10 +193,6 @@ func postSES(t *testing.T, f *fixture, auth string, body any) (int, string, stri
 	require.NoError(t, err)
 	_ = json.Unmarshal(raw, &out)
 	return resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"), out.Message
-}
-
-func sigV4(key, region, service string) string {
-	return fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%s/20261125/%s/%s/aws4_request, SignedHeaders=host;x-amz-date, Signature=00", key, region, service)
 }
 
 func TestSES_ValidatesAsSESDoes(t *testing.T) {
@@ -223,13 +242,13 @@ func TestSES_ValidatesAsSESDoes(t *testing.T) {
 		{"raw that is not a message", with("Content", map[string]any{"Raw": map[string]any{"Data": "bm90IGEgbWVzc2FnZQ=="}}), "RFC 5322"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, typ, msg := postSES(t, f, sigV4(AccessKeyID, "ap-east-1", "ses"), tc.body)
+			status, typ, msg := postSES(t, f, signedAs(AccessKeyID, "ap-east-1", "ses"), tc.body)
 			assert.Equal(t, http.StatusBadRequest, status)
 			assert.Contains(t, []string{"BadRequestException", "MessageRejected"}, typ)
 			assert.Contains(t, msg, tc.msg)
 		})
 	}
-	status, _, msg := postSES(t, f, sigV4(AccessKeyID, "ap-east-1", "ses"), good())
+	status, _, msg := postSES(t, f, signedAs(AccessKeyID, "ap-east-1", "ses"), good())
 	assert.Equal(t, http.StatusOK, status, "the control passes: %s", msg)
 	assert.Len(t, outbox(t, f), 1, "only the control was sent")
 }
@@ -238,14 +257,21 @@ func TestSES_RequiresSigV4ForTheRunnersKeyAndService(t *testing.T) {
 	f := startMail(t, io.Discard, nil)
 	body := map[string]any{"FromEmailAddress": "no-reply@lantau.dev", "Destination": map[string]any{"ToAddresses": []string{"a@acme.com.hk"}},
 		"Content": map[string]any{"Simple": map[string]any{"Subject": map[string]any{"Data": "a"}, "Body": map[string]any{"Text": map[string]any{"Data": "b"}}}}}
-	for _, tc := range []struct{ name, auth, typ string }{
-		{"unsigned", "", "MissingAuthenticationTokenException"},
-		{"other key", sigV4("AKIAOTHER", "ap-east-1", "ses"), "UnrecognizedClientException"},
-		{"other service", sigV4(AccessKeyID, "ap-east-1", "ssm"), "InvalidSignatureException"},
-		{"other region", sigV4(AccessKeyID, "us-east-1", "ses"), "InvalidSignatureException"},
+	other := func(b []byte) []byte { return bytes.Replace(b, []byte("a@acme.com.hk"), []byte("x@evil.example"), 1) }
+	for _, tc := range []struct {
+		name   string
+		sign   signer
+		tamper []func([]byte) []byte
+		typ    string
+	}{
+		{"unsigned", nil, nil, "MissingAuthenticationTokenException"},
+		{"other key", signedAs("AKIAOTHER", "ap-east-1", "ses"), nil, "UnrecognizedClientException"},
+		{"other service", signedAs(AccessKeyID, "ap-east-1", "ssm"), nil, "InvalidSignatureException"},
+		{"other region", signedAs(AccessKeyID, "us-east-1", "ses"), nil, "InvalidSignatureException"},
+		{"body changed after signing", signedAs(AccessKeyID, "ap-east-1", "ses"), []func([]byte) []byte{other}, "InvalidSignatureException"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, typ, _ := postSES(t, f, tc.auth, body)
+			status, typ, _ := postSES(t, f, tc.sign, body, tc.tamper...)
 			assert.Equal(t, http.StatusForbidden, status)
 			assert.Equal(t, tc.typ, typ)
 		})
