@@ -5,23 +5,19 @@ package directoryfn
 
 import (
 	"context"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/lantau-hq/lantau/shared/audit"
-	"github.com/lantau-hq/lantau/shared/awsconfig"
 	"github.com/lantau-hq/lantau/shared/directory"
-	"github.com/lantau-hq/lantau/shared/eventbridge"
 	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/idempotency"
 	"github.com/lantau-hq/lantau/shared/identity"
 	"github.com/lantau-hq/lantau/shared/identity/session"
-	"github.com/lantau-hq/lantau/shared/logging"
 	"github.com/lantau-hq/lantau/shared/mail"
+	"github.com/lantau-hq/lantau/shared/platform"
 	"github.com/lantau-hq/lantau/shared/ses"
-	"github.com/lantau-hq/lantau/shared/storage"
 	"github.com/lantau-hq/lantau/shared/token"
 )
 
@@ -54,19 +50,11 @@ func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := logging.New(os.Stdout, cfg.Base.FunctionName, cfg.Base.LogLevel)
-	store, err := storage.OpenTable(ctx, env)
+	pf, err := platform.Open(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsconfig.Load(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	bus, err := eventbridge.NewFromEnv(awsCfg, env)
-	if err != nil {
-		return nil, err
-	}
+	log, store, awsCfg, bus := pf.Log, pf.Store, pf.AWS, pf.Bus
 	accounts := identity.New(identity.Deps{
 		Store: store, Mail: mailSender(awsCfg, env), Events: bus, Refreshes: &token.Refreshes{Table: store},
 		PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom, Log: log,

@@ -4,20 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/lantau-hq/lantau/shared/awsconfig"
 	"github.com/lantau-hq/lantau/shared/directory"
 	"github.com/lantau-hq/lantau/shared/event"
-	"github.com/lantau-hq/lantau/shared/eventbridge"
 	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/identity"
-	"github.com/lantau-hq/lantau/shared/logging"
+	"github.com/lantau-hq/lantau/shared/platform"
 	"github.com/lantau-hq/lantau/shared/problem"
-	"github.com/lantau-hq/lantau/shared/storage"
 	"github.com/lantau-hq/lantau/shared/token"
 )
 
@@ -29,23 +25,11 @@ const CatchUpDays = 7
 // (functions/offboarding): scheduled daily, and subscribed to the
 // directory's employee events and identity's UserDeactivated.
 func NewOffboarding(ctx context.Context, env function.Env) (lambda.Handler, error) {
-	base, err := function.LoadBase(env)
+	pf, err := platform.Open(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	log := logging.New(os.Stdout, base.FunctionName, base.LogLevel)
-	store, err := storage.OpenTable(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	awsCfg, err := awsconfig.Load(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	bus, err := eventbridge.NewFromEnv(awsCfg, env)
-	if err != nil {
-		return nil, err
-	}
+	log, store, bus := pf.Log, pf.Store, pf.Bus
 	accounts := identity.New(identity.Deps{Store: store, Events: bus, Refreshes: &token.Refreshes{Table: store}, Log: log})
 	dir := directory.New(directory.Deps{Store: store, Accounts: accounts, Events: bus, Log: log})
 	return &Offboarding{Directory: dir, Now: time.Now, Log: log}, nil

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -15,18 +14,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/lantau-hq/lantau/shared/audit"
-	"github.com/lantau-hq/lantau/shared/awsconfig"
 	"github.com/lantau-hq/lantau/shared/credential"
 	"github.com/lantau-hq/lantau/shared/directory"
-	"github.com/lantau-hq/lantau/shared/eventbridge"
 	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/idempotency"
 	"github.com/lantau-hq/lantau/shared/identity"
 	"github.com/lantau-hq/lantau/shared/identity/session"
 	"github.com/lantau-hq/lantau/shared/keyparam"
-	"github.com/lantau-hq/lantau/shared/logging"
+	"github.com/lantau-hq/lantau/shared/platform"
 	"github.com/lantau-hq/lantau/shared/ses"
-	"github.com/lantau-hq/lantau/shared/storage"
 	"github.com/lantau-hq/lantau/shared/table"
 	"github.com/lantau-hq/lantau/shared/token"
 )
@@ -100,19 +96,11 @@ func Build(ctx context.Context, env function.Env) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := logging.New(os.Stdout, cfg.Base.FunctionName, cfg.Base.LogLevel)
-	store, err := storage.OpenTable(ctx, env)
+	pf, err := platform.Open(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsconfig.Load(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	bus, err := eventbridge.NewFromEnv(awsCfg, env)
-	if err != nil {
-		return nil, err
-	}
+	log, store, awsCfg, bus := pf.Log, pf.Store, pf.AWS, pf.Bus
 	// Signing and sealing keys are SSM SecureString parameters and mail goes
 	// through SES, on AWS and locally alike (the runner answers both).
 	params := keyparam.NewClient(awsCfg, env)
