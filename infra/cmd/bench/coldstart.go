@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lantau-hq/lantau/infra/lambdatest"
+	"github.com/lantau-hq/lantau/infra/runner"
 	"github.com/lantau-hq/lantau/infra/template"
 )
 
@@ -53,10 +54,11 @@ type subject struct {
 }
 
 func measureColdStarts(ctx context.Context, root string, tmpl *template.Template, workDir string) (coldStartReport, error) {
-	subjects, err := coldStartSubjects(ctx, root, tmpl, workDir)
+	subjects, stop, err := coldStartSubjects(ctx, root, tmpl, workDir)
 	if err != nil {
 		return coldStartReport{}, err
 	}
+	defer stop()
 	// Runs alternate between binaries so that drift in machine load hits all
 	// of them alike; run -1 only warms the page cache.
 	for run := -1; run < coldStartRuns; run++ {
@@ -80,22 +82,31 @@ func measureColdStarts(ctx context.Context, root string, tmpl *template.Template
 }
 
 // coldStartSubjects builds hello-world and every template function for this
-// machine. Each function gets the environment the runner would give it.
-func coldStartSubjects(ctx context.Context, root string, tmpl *template.Template, workDir string) ([]*subject, error) {
-	envs, err := functionEnvs(ctx, tmpl, filepath.Join(workDir, "data"))
+// machine. Each function gets the environment the runner would give it, and
+// the runner stays up (until stop) to answer what functions ask AWS at
+// init, as identity reads its signing keys from SSM: a cold start on
+// Lambda pays that round trip too.
+func coldStartSubjects(ctx context.Context, root string, tmpl *template.Template, workDir string) (subjects []*subject, stop func(), err error) {
+	envs, r, err := functionEnvs(ctx, tmpl, filepath.Join(workDir, "data"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	stop = func() { _ = r.Close() }
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
 	httpEvent, err := os.ReadFile(filepath.Join(root, "events", "http-health.json"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hello := &subject{name: helloName, env: map[string]string{"AWS_LAMBDA_FUNCTION_NAME": helloName}, payload: []byte("{}")}
-	subjects := []*subject{hello}
+	subjects = []*subject{hello}
 	for _, fn := range tmpl.Functions {
 		payload, err := samplePayload(fn, httpEvent)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// As on Lambda: the DynamoDB table, not the runner's embedded file
 		// (the client is built at start; nothing is called before the first request).
@@ -114,10 +125,10 @@ func coldStartSubjects(ctx context.Context, root string, tmpl *template.Template
 		target := lambdatest.Host
 		target.Tags = lambdatest.Lambda.Tags
 		if err := lambdatest.Build(ctx, pkg, s.bootstrap, target); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return subjects, nil
+	return subjects, stop, nil
 }
 
 // coldStart launches the emulator, invokes once and stops it. The time runs
@@ -150,19 +161,18 @@ func (s *subject) summary() coldStart {
 	}
 }
 
-// functionEnvs builds the runner (without serving) to read the environment
-// it gives each function, by folder name.
-func functionEnvs(ctx context.Context, tmpl *template.Template, dataDir string) (map[string]map[string]string, error) {
+// functionEnvs starts a runner to read the environment it gives each
+// function, by folder name; the caller closes the runner.
+func functionEnvs(ctx context.Context, tmpl *template.Template, dataDir string) (map[string]map[string]string, *runner.Runner, error) {
 	r, err := startRunner(ctx, tmpl.Path, dataDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer r.Close()
 	envs := map[string]map[string]string{}
 	for _, fn := range tmpl.Functions {
 		envs[fn.Name] = r.Function(fn.LogicalID).Env
 	}
-	return envs, nil
+	return envs, r, nil
 }
 
 var pathParam = regexp.MustCompile(`\{[^}]+\}`)
