@@ -219,11 +219,11 @@ func (s Sealer) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 			return nil, problem.E("audit.Seal", problem.Invalid, problem.Code("bad-date"), err)
 		}
 		days = []string{in.Day}
+	case in.Time.IsZero():
+		return nil, problem.E("audit.Seal", problem.Invalid, problem.Code("bad-event"),
+			`want a scheduled event (with its "time") or {"day":"YYYY-MM-DD"}`)
 	default:
 		at := in.Time
-		if at.IsZero() {
-			at = time.Now()
-		}
 		for back := SealCatchUp; back >= 1; back-- {
 			days = append(days, at.In(hongKong).AddDate(0, 0, -back).Format(time.DateOnly))
 		}

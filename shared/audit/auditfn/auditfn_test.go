@@ -189,6 +189,8 @@ func TestAccessSeal_TheScheduledSealMakesTheDayVerifiable(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	_, err = s.Runner.Function("AuditSealFunction").Invoke(ctx, "", []byte(`{"day":"25/11/2026"}`))
 	require.Error(t, err, "a malformed day is refused")
+	_, err = s.Runner.Function("AuditSealFunction").Invoke(ctx, "", []byte(`{}`))
+	require.Error(t, err, "neither a scheduled event nor a day")
 
 	res = s.Do(t, "GET", "/v1/audit/access/verify?date="+today, c.Access, nil)
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
