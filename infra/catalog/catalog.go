@@ -4,6 +4,7 @@
 package catalog
 
 import (
+	"github.com/lantau-hq/lantau/shared/attendance/attendancefn"
 	"github.com/lantau-hq/lantau/shared/audit/auditfn"
 	"github.com/lantau-hq/lantau/shared/directory/directoryfn"
 	"github.com/lantau-hq/lantau/shared/function"
@@ -15,14 +16,19 @@ import (
 // Constructors maps functions/<name> to the constructor its main calls.
 func Constructors() map[string]function.Constructor {
 	return map[string]function.Constructor{
-		"health":      health.New,
-		"audit":       auditfn.NewConsumer,
-		"auditapi":    auditfn.NewAPI,
-		"auditseal":   auditfn.NewSealer,
-		"identity":    identityfn.New,
-		"keyrotation": identityfn.NewKeyRotator,
-		"sso":         ssofn.New,
-		"directory":   directoryfn.New,
-		"offboarding": directoryfn.NewOffboarding,
+		"health":            health.New,
+		"audit":             auditfn.NewConsumer,
+		"auditapi":          auditfn.NewAPI,
+		"auditseal":         auditfn.NewSealer,
+		"identity":          identityfn.New,
+		"keyrotation":       identityfn.NewKeyRotator,
+		"sso":               ssofn.New,
+		"directory":         directoryfn.New,
+		"offboarding":       directoryfn.NewOffboarding,
+		"clockin":           attendancefn.NewClockIn,
+		"attendance":        attendancefn.NewAPI,
+		"attendanceroot":    attendancefn.NewDailyRoot,
+		"attendancemissing": attendancefn.NewMissingCheck,
+		"attendancesheet":   attendancefn.NewTimesheets,
 	}
 }
