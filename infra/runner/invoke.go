@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -106,7 +107,7 @@ func (f *Function) Invoke(ctx context.Context, requestID string, payload []byte)
 		AwsRequestID:       requestID,
 		InvokedFunctionArn: f.ARN,
 	})
-	ctx = context.WithValue(ctx, "x-amzn-trace-id", "Root=1-"+strconv.FormatInt(time.Now().Unix(), 16)+"-"+requestID[:24]) //nolint:staticcheck // the key aws-lambda-go uses
+	ctx = context.WithValue(ctx, "x-amzn-trace-id", traceID(time.Now(), requestID)) //nolint:staticcheck // the key aws-lambda-go uses
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
@@ -174,4 +175,11 @@ func mustJSON(v any) []byte {
 		panic(err) // only for values built by the runner itself
 	}
 	return b
+}
+
+// traceID is an X-Ray style trace header for a request: its 24 hex digits
+// come from the request ID (any length: callers choose their IDs).
+func traceID(at time.Time, requestID string) string {
+	sum := sha256.Sum256([]byte(requestID))
+	return "Root=1-" + strconv.FormatInt(at.Unix(), 16) + "-" + hex.EncodeToString(sum[:12])
 }

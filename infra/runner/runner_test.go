@@ -621,3 +621,16 @@ func TestAdmin_VerifiesAnAuditChainInTheRunnersOwnTable(t *testing.T) {
 	assert.Equal(t, true, rep["valid"])
 	assert.Equal(t, float64(0), rep["entries"])
 }
+
+// A caller may give any request ID, short ones too (the runner derives the
+// trace header from it).
+func TestInvoke_AcceptsRequestIDsOfAnyLength(t *testing.T) {
+	f := start(t, "")
+	fn := f.r.Function("ProbeCronFunction")
+	require.NotNil(t, fn)
+	for _, id := range []string{"", "x", "a-request-id-that-is-much-longer-than-twenty-four-characters"} {
+		_, err := fn.Invoke(context.Background(), id, []byte(`{"job":"by-hand"}`))
+		assert.NoError(t, err, "request ID %q", id)
+	}
+	assert.Regexp(t, `^Root=1-[0-9a-f]+-[0-9a-f]{24}$`, traceID(time.Now(), "x"))
+}
