@@ -129,7 +129,12 @@ func (s *Store) write(ctx context.Context, ops []table.Op) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	// Batch: concurrent writers share one commit (one fsync), which is
+	// what a 9:00 clock-in rush needs. A writer whose condition fails makes
+	// bbolt roll the batch back and run the others again without it, and
+	// it alone, so every writer still sees exactly its own outcome; the
+	// function must therefore only act on tx, which it does.
+	return s.db.Batch(func(tx *bbolt.Tx) error {
 		items, now := tx.Bucket(itemsBucket), s.now()
 		for i, op := range ops {
 			if op.Condition.Kind() == "" {
