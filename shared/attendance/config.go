@@ -3,6 +3,7 @@ package attendance
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/lantau-hq/lantau/shared/i18n"
@@ -36,7 +37,13 @@ func (s *Store) putConfig(ctx context.Context, op, tenant, sk string, v any) err
 }
 
 func (s *Store) deleteConfig(ctx context.Context, op, tenant, sk string) error {
-	if err := s.t.Delete(ctx, configKey(tenant, sk), table.Always); err != nil {
+	err := s.t.Delete(ctx, configKey(tenant, sk), table.IfExists)
+	if errors.Is(err, table.ErrConditionFailed) {
+		return problem.E(op, problem.NotFound, problem.Code("attendance-setting-not-found"), i18n.Text{
+			EN: "There is no such attendance setting in your company.", ZH: "你的公司沒有此考勤設定。",
+		}, "nothing at "+sk)
+	}
+	if err != nil {
 		return problem.E(op, problem.Internal, err)
 	}
 	return nil

@@ -744,3 +744,23 @@ func TestCorrectionRequests_ListsAnEmployeesRequests(t *testing.T) {
 	assert.Equal(t, "c-1", got[0].ID)
 	assert.Equal(t, attendance.StatusPending, got[1].Status)
 }
+
+// Deleting a setting that is not there is a 404, not a silent success: an
+// admin learns of a typo, and an ID from another company finds nothing.
+func TestStore_DeletingAMissingSettingIsNotFound(t *testing.T) {
+	s := attendance.NewStore(openTable(t), time.Now)
+	ctx := context.Background()
+	site, err := s.SaveSite(ctx, "t-acme", attendance.Site{ID: "kt", Name: "Kwun Tong",
+		Fence: attendance.Geofence{Center: attendance.LatLng{Lat: 22.312, Lng: 114.225}, RadiusM: 150}})
+	require.NoError(t, err)
+	assert.Equal(t, problem.NotFound, problem.KindOf(s.DeleteSite(ctx, "t-other", site.ID)), "another company's site")
+	require.NoError(t, s.DeleteSite(ctx, "t-acme", site.ID))
+	for _, err := range []error{
+		s.DeleteSite(ctx, "t-acme", site.ID),
+		s.DeleteShift(ctx, "t-acme", "nope"),
+		s.DeleteAssignment(ctx, "t-acme", "nope"),
+		s.DeleteHoliday(ctx, "t-acme", "2026-12-25"),
+	} {
+		assert.Equal(t, problem.NotFound, problem.KindOf(err), "%v", err)
+	}
+}
