@@ -7,6 +7,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/attendance/attendancefn"
 	"github.com/lantau-hq/lantau/shared/audit/auditfn"
 	"github.com/lantau-hq/lantau/shared/directory/directoryfn"
+	"github.com/lantau-hq/lantau/shared/directory/exportfn"
 	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/health"
 	"github.com/lantau-hq/lantau/shared/identity/identityfn"
@@ -24,6 +25,8 @@ func Constructors() map[string]function.Constructor {
 		"keyrotation":       identityfn.NewKeyRotator,
 		"sso":               ssofn.New,
 		"directory":         directoryfn.New,
+		"directoryimport":   directoryfn.NewImport,
+		"directoryexport":   exportfn.New,
 		"offboarding":       directoryfn.NewOffboarding,
 		"clockin":           attendancefn.NewClockIn,
 		"attendance":        attendancefn.NewAPI,

@@ -38,6 +38,10 @@ type Sheet struct {
 	Warnings  []Problem // worth showing, not blocking
 	Encoding  string    // UTF8, UTF16LE, UTF16BE or Big5HKSCS; "" when undecidable
 	Delimiter rune      // ',', '\t', ';' or '|'; 0 when the file was not read that far
+	// Columns are the fields the file has a column for, with its 1-based
+	// spreadsheet column (as Problem.Column): an importer changes only
+	// those fields, and names the column of what it finds wrong.
+	Columns map[string]int
 }
 
 // Row is one employee as the file describes them. Strings are trimmed and
@@ -565,6 +569,12 @@ func (d *decoder) finish() {
 	for col, line := range d.unnamed {
 		if line > 0 {
 			d.warn(line, col+1, "", CodeUnnamedColumn, msgUnnamedColumn)
+		}
+	}
+	if len(d.fieldCol) > 0 {
+		d.sheet.Columns = make(map[string]int, len(d.fieldCol))
+		for f, c := range d.fieldCol {
+			d.sheet.Columns[f] = c + 1
 		}
 	}
 	good := 0

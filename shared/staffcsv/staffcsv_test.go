@@ -424,9 +424,9 @@ func TestDecode_SampleFile(t *testing.T) {
 			assert.Empty(t, s.Problems)
 			assert.Empty(t, s.Warnings)
 			require.Len(t, s.Rows, 10)
-			assert.Equal(t, staffcsv.Row{Line: 5, Name: "Lam Fung", ChineseName: "林峯", Email: "fung.lam@lantau-demo.hk",
+			assert.Equal(t, staffcsv.Row{Line: 5, Name: "Lam Fung", ChineseName: "林峯", Email: "fung.lam@acme.com.hk",
 				Phone: "+85261230987", Title: "Senior Backend Engineer", Rank: "高級工程師", EmployeeNumber: "HK0004",
-				Department: []string{"技術部", "後端組"}, ManagerEmail: "chiming.cheung@lantau-demo.hk",
+				Department: []string{"技術部", "後端組"}, ManagerEmail: "chiming.cheung@acme.com.hk",
 				Start: date(2021, time.November, 3)}, s.Rows[3])
 			assert.Equal(t, date(2025, time.June, 30), s.Rows[9].Leave)
 		})
@@ -439,4 +439,17 @@ func TestDecode_QuoteProblemsCountCharactersNotBytes(t *testing.T) {
 	assert.Equal(t, at{2, 1, staffcsv.CodeQuote}, places(s.Problems)[0])
 	assert.Contains(t, s.Problems[0].Message.EN, "character 2 of the line")
 	assert.Contains(t, s.Problems[0].Message.ZH, "該行第 2 個字元")
+}
+
+// TestDecode_ReadsBackCellsAnExportDefused reads the quote that
+// shared/sheet puts before a formula character (CSV injection) as the
+// guard it is, so an exported staff list imports back.
+func TestDecode_ReadsBackCellsAnExportDefused(t *testing.T) {
+	s := decode(t, []byte("Name,Email,Phone,Title\r\nChan,chan@x.hk,'+85291234567,'=SUM(A1)\r\nLee,lee@x.hk,9123 4567,'Quoted\r\n"))
+	require.Empty(t, s.Problems)
+	require.Len(t, s.Rows, 2)
+	assert.Equal(t, "+85291234567", s.Rows[0].Phone)
+	assert.Equal(t, "=SUM(A1)", s.Rows[0].Title, "kept as text; an export defuses it again")
+	assert.Equal(t, "'Quoted", s.Rows[1].Title, "a quote before anything else is the value's")
+	assert.Equal(t, map[string]int{staffcsv.FieldName: 1, staffcsv.FieldEmail: 2, staffcsv.FieldPhone: 3, staffcsv.FieldTitle: 4}, s.Columns)
 }

@@ -29,6 +29,12 @@ func isASCII(s string) bool {
 // cleanValue trims v, drops invisible characters and NFC-normalizes it.
 func cleanValue(v string) string {
 	v = strings.TrimFunc(v, isTrimmed)
+	// A quote before a formula character is the guard against CSV
+	// injection that exports (shared/sheet) write: "'+85291234567" is
+	// +85291234567, so an exported sheet imports back.
+	if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@", rune(v[1])) {
+		v = v[1:]
+	}
 	if isASCII(v) {
 		return v
 	}

@@ -78,6 +78,9 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("attendance: %w", err)
 	}
 	rep.judge()
+	if err := measureDirectoryImport(ctx, tmpl.Path, filepath.Join(workDir, "directory"), rep); err != nil {
+		return fmt.Errorf("directory import: %w", err)
+	}
 	rep.print(os.Stdout)
 	att.print(os.Stdout)
 	if err := saveJSON(filepath.Join(root, ".lantau", "bench-attendance.json"), att); err != nil {

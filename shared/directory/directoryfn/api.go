@@ -23,6 +23,8 @@ type API struct {
 	Guard     *idempotency.Guard
 	Access    *audit.AccessLog
 	Log       *slog.Logger
+	// Imports serves the staff import (imports.go).
+	Imports *Imports
 }
 
 // Handler serves every directory route of template.yaml. Every route needs
@@ -54,6 +56,7 @@ func (a *API) Handler() http.Handler {
 	route("GET "+base+"/employees/{id}/managers", "directory.Managers", a.managers)
 	route("GET "+base+"/settings", "directory.Settings", a.settings)
 	route("PUT "+base+"/settings", "directory.SetSettings", a.setSettings)
+	a.importRoutes(mux) // POST /imports, GET /imports/{jobId}: imports.go
 	return httpapi.Logging(a.Log)(mux)
 }
 

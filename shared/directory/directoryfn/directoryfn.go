@@ -62,7 +62,8 @@ func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
 	dir := directory.New(directory.Deps{Store: store, Accounts: accounts, Events: bus, Log: log})
 	accounts.Departments = dir
 	api := &API{Directory: dir, Sessions: session.FromEnv(store, env), Guard: idempotency.New(store),
-		Access: audit.NewAccessLog(store, 0, nil), Log: log}
+		Access: audit.NewAccessLog(store, 0, nil), Log: log,
+		Imports: NewImports(dir, store, newS3Client(awsCfg, env), env("BUCKET_NAME"), log)}
 	return function.HTTP(api.Handler()), nil
 }
 
