@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,10 +42,15 @@ type coldStart struct {
 	Max    float64 `json:"max_ms"`
 	Ratio  float64 `json:"ratio_to_hello_world,omitempty"`
 	Note   string  `json:"note,omitempty"` // e.g. the function answered with an error
+	// HTTP: measured with an unauthenticated request to its first route,
+	// answered without I/O; otherwise with {} as its event, which for
+	// scheduled and event functions does real work (not judged).
+	HTTP bool `json:"http"`
 }
 
 // subject is one binary to start cold, again and again.
 type subject struct {
+	http      bool
 	name      string
 	bootstrap string
 	env       map[string]string
@@ -113,7 +119,7 @@ func coldStartSubjects(ctx context.Context, root string, tmpl *template.Template
 		env := maps.Clone(envs[fn.Name])
 		delete(env, "LANTAU_TABLE_PATH")
 		env["AWS_ENDPOINT_URL_DYNAMODB"] = "http://127.0.0.1:9"
-		subjects = append(subjects, &subject{name: fn.Name, env: env, payload: payload})
+		subjects = append(subjects, &subject{name: fn.Name, env: env, payload: payload, http: servesHTTP(fn)})
 	}
 	for _, s := range subjects {
 		pkg := "./functions/" + s.name
@@ -158,6 +164,7 @@ func (s *subject) summary() coldStart {
 		Min:    millis(sorted[0]),
 		Max:    millis(sorted[len(sorted)-1]),
 		Note:   s.note,
+		HTTP:   s.http,
 	}
 }
 
@@ -180,7 +187,14 @@ var pathParam = regexp.MustCompile(`\{[^}]+\}`)
 // samplePayload is the event a function's first trigger would send: for an
 // HttpApi route, the sample HTTP event moved to that route; otherwise {}.
 func samplePayload(fn *template.Function, httpEvent []byte) ([]byte, error) {
-	for _, ev := range fn.Events {
+	// A route behind the authorizer first: without claims the function
+	// refuses it before any I/O, so the figure is start-up alone (a public
+	// route such as SSO's callback would reach the store first).
+	evs := slices.Clone(fn.Events)
+	slices.SortStableFunc(evs, func(a, b *template.Event) int {
+		return cmp.Compare(public(a), public(b))
+	})
+	for _, ev := range evs {
 		method, _ := ev.Properties["Method"].(string)
 		path, _ := ev.Properties["Path"].(string)
 		if ev.Type != "HttpApi" || method == "" || path == "" {
@@ -202,4 +216,13 @@ func samplePayload(fn *template.Function, httpEvent []byte) ([]byte, error) {
 		return json.Marshal(req)
 	}
 	return []byte("{}"), nil
+}
+
+// public reports whether an HttpApi event opts out of the authorizer: 1 for
+// public, 0 otherwise (for sorting).
+func public(ev *template.Event) int {
+	if auth, ok := ev.Properties["Auth"].(map[string]any); ok && auth["Authorizer"] == "NONE" {
+		return 1
+	}
+	return 0
 }

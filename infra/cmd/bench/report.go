@@ -18,6 +18,9 @@ const (
 	minThroughput    = 0.5 // runner / plain, concurrent clients
 	maxColdStartRate = 1.5 // function / hello-world
 	maxSizeMB        = 12.0
+	// maxBackOfficeSizeMB bounds functions that no one waits on (schedules,
+	// events) and the spreadsheet downloads (see binarySize.Limit).
+	maxBackOfficeSizeMB = 20.0
 
 	// The floors the storage issue asked for. The local runner keeps
 	// every capability's data in one embedded bbolt file, an fsync per commit;
@@ -89,12 +92,15 @@ func (r *report) judge() {
 			fmt.Sprintf(">= %g", minThroughput), conc.ThroughputRatio >= minThroughput},
 	}
 	for _, cs := range r.ColdStart.Functions {
+		if !cs.HTTP {
+			continue // its first event does real work (the store, other services): not a start-up figure
+		}
 		r.Targets = append(r.Targets, target{"cold start " + cs.Name + " / hello-world", cs.Ratio,
 			fmt.Sprintf("<= %g", maxColdStartRate), cs.Ratio <= maxColdStartRate})
 	}
 	for _, s := range r.Sizes.Functions {
 		r.Targets = append(r.Targets, target{"size " + s.Name + " linux/arm64 (MB)", s.MB,
-			fmt.Sprintf("< %g", maxSizeMB), s.MB < maxSizeMB})
+			fmt.Sprintf("< %g", s.Limit), s.MB < s.Limit})
 	}
 	puts := findOp(r.Table, embeddedName, "put if not exists").PerSecond
 	appends := findOp(r.Audit, embeddedName, auditOneTenant).PerSecond
