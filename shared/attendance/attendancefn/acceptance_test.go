@@ -132,6 +132,7 @@ func TestAttendanceAPI(t *testing.T) {
 	})
 
 	t.Run("a field punch needs a note, then waits for approval", func(t *testing.T) {
+		s.must(http.StatusOK, "PATCH", "/v1/directory/employees/"+wong, boss, map[string]any{"manager": ho})
 		s.clock.set(t, "2026-10-14 10:00")
 		far := fix(attendance.Offset(office, 2000, 180), 10)
 		res := s.punch(wongTok, "wong-1", s.punchBody("in", "wong-phone", far))
@@ -465,6 +466,22 @@ func TestAttendanceAPI(t *testing.T) {
 			return res.Status == http.StatusOK && strings.Contains(raw, "PunchFlagged") && strings.Contains(raw, "FieldPunchPending") &&
 				strings.Contains(raw, `"Late"`)
 		}, 10*time.Second, 50*time.Millisecond, "the audit function records attendance's events")
+		res := s.Do(t, "GET", "/v1/audit/entries?limit=500", boss, nil)
+		var body struct {
+			Entries []struct {
+				Type string
+				Data map[string]any
+			}
+		}
+		require.NoError(t, json.Unmarshal(res.Raw, &body))
+		found := false
+		for _, e := range body.Entries {
+			if e.Type == "FieldPunchPending" {
+				found = true
+				assert.Equal(t, ho, e.Data["approver"], "the field punch goes to the employee's manager")
+			}
+		}
+		assert.True(t, found)
 	})
 }
 

@@ -1,6 +1,8 @@
 package attendancefn
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -8,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lantau-hq/lantau/shared/attendance"
+	"github.com/lantau-hq/lantau/shared/event"
 	"github.com/lantau-hq/lantau/shared/httpapi"
 	"github.com/lantau-hq/lantau/shared/i18n"
 	"github.com/lantau-hq/lantau/shared/identity"
@@ -149,6 +152,9 @@ func (a *API) punch(w http.ResponseWriter, r *http.Request, actor identity.Actor
 	if err != nil {
 		return problem.E(op, problem.Internal, err)
 	}
+	if err := a.addApprover(ctx, actor.Tenant, actor.User, evs); err != nil {
+		a.Log.ErrorContext(ctx, "field punch approver not found", "error", err.Error())
+	}
 	a.publish(ctx, evs)
 	if res.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
@@ -266,4 +272,32 @@ func (a *API) punches(w http.ResponseWriter, r *http.Request, actor identity.Act
 	}
 	return httpapi.JSON(w, http.StatusOK, map[string]any{"employee": emp, "from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly),
 		"records": views, "punches": eff})
+}
+
+// addApprover names, in FieldPunchPending events, who is to approve the
+// field punch: the employee's nearest manager ("" when no one is above
+// them: then an attendance admin resolves it). The approvals capability
+// consumes the event.
+func (a *API) addApprover(ctx context.Context, tenant, employee string, evs []event.Envelope) error {
+	for i, e := range evs {
+		if e.Type != attendance.EventFieldPunchPending {
+			continue
+		}
+		managers, err := a.People.Managers(ctx, tenant, employee)
+		if err != nil {
+			return err
+		}
+		var data map[string]any
+		if err := json.Unmarshal(e.Data, &data); err != nil {
+			return err
+		}
+		data["approver"] = ""
+		if len(managers) > 0 {
+			data["approver"] = managers[0]
+		}
+		if evs[i].Data, err = json.Marshal(data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
