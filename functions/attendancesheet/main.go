@@ -1,9 +1,9 @@
-// Command attendancesheet: monthly timesheets per employee and department as JSON, CSV or XLSX.
+// Command attendancesheet serves monthly timesheets as JSON, CSV and XLSX.
 package main
 
 import (
-	"github.com/lantau-hq/lantau/shared/attendance/attendancefn"
+	"github.com/lantau-hq/lantau/shared/attendance/timesheetfn"
 	"github.com/lantau-hq/lantau/shared/function"
 )
 
-func main() { function.Main(attendancefn.NewTimesheets) }
+func main() { function.Main(timesheetfn.New) }

@@ -5,6 +5,7 @@ package catalog
 
 import (
 	"github.com/lantau-hq/lantau/shared/attendance/attendancefn"
+	"github.com/lantau-hq/lantau/shared/attendance/timesheetfn"
 	"github.com/lantau-hq/lantau/shared/audit/auditfn"
 	"github.com/lantau-hq/lantau/shared/directory/directoryfn"
 	"github.com/lantau-hq/lantau/shared/directory/exportfn"
@@ -32,6 +33,6 @@ func Constructors() map[string]function.Constructor {
 		"attendance":        attendancefn.NewAPI,
 		"attendanceroot":    attendancefn.NewDailyRoot,
 		"attendancemissing": attendancefn.NewMissingCheck,
-		"attendancesheet":   attendancefn.NewTimesheets,
+		"attendancesheet":   timesheetfn.New,
 	}
 }

@@ -1,13 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/lantau-hq/lantau/infra/lambdatest"
 	"github.com/lantau-hq/lantau/infra/template"
@@ -42,7 +39,7 @@ func measureSizes(ctx context.Context, tmpl *template.Template, workDir string) 
 			return rep, err
 		}
 		size.Limit = maxSizeMB
-		spreadsheets, err := links(ctx, "./functions/"+fn.Name, "github.com/xuri/excelize/v2")
+		spreadsheets, err := contains(filepath.Join(workDir, "arm64", fn.Name, "bootstrap"), "github.com/xuri/excelize/v2.")
 		if err != nil {
 			return rep, err
 		}
@@ -76,12 +73,13 @@ func servesHTTP(fn *template.Function) bool {
 	return false
 }
 
-// links reports whether pkg's production build depends on module.
-func links(ctx context.Context, pkg, module string) (bool, error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-tags", lambdatest.Lambda.Tags, "-deps", pkg)
-	out, err := cmd.Output()
+// contains reports whether the binary at path holds text: the function
+// names Go keeps even in a stripped binary tell which packages were linked
+// (a package's mere import, which the linker may drop, does not count).
+func contains(path, text string) (bool, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return false, fmt.Errorf("go list %s: %w", pkg, err)
+		return false, err
 	}
-	return slices.Contains(strings.Fields(string(out)), module), nil
+	return bytes.Contains(b, []byte(text)), nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/identity"
 	"github.com/lantau-hq/lantau/shared/identity/session"
 	"github.com/lantau-hq/lantau/shared/problem"
+	"github.com/lantau-hq/lantau/shared/sheet"
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
@@ -32,6 +33,9 @@ type API struct {
 	Access   *audit.AccessLog
 	Signer   SignerSource
 	Roots    RootStore
+	// XLSX writes timesheets as XLSX (shared/sheet/xlsx.Write); only the
+	// timesheet function sets it, so no other binary links the library.
+	XLSX sheet.Writer
 }
 
 type handlerFunc func(http.ResponseWriter, *http.Request, identity.Actor) error

@@ -34,6 +34,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/identity/session"
 	"github.com/lantau-hq/lantau/shared/keyparam"
 	"github.com/lantau-hq/lantau/shared/logging"
+	"github.com/lantau-hq/lantau/shared/sheet"
 	"github.com/lantau-hq/lantau/shared/storage"
 	"github.com/lantau-hq/lantau/shared/table"
 )
@@ -83,6 +84,10 @@ func LoadConfig(env function.Env, withRoots bool) (Config, error) {
 type Builder struct {
 	Now      func() time.Time
 	RulesTTL time.Duration
+	// XLSX writes the timesheet downloads (shared/sheet/xlsx.Write): set by
+	// the timesheet function's constructor (shared/attendance/timesheetfn)
+	// only, so that no other attendance binary links excelize.
+	XLSX sheet.Writer
 }
 
 // NewClockIn is the constructor of functions/clockin.
@@ -93,11 +98,6 @@ func NewClockIn(ctx context.Context, env function.Env) (lambda.Handler, error) {
 // NewAPI is the constructor of functions/attendance.
 func NewAPI(ctx context.Context, env function.Env) (lambda.Handler, error) {
 	return Builder{}.API(ctx, env)
-}
-
-// NewTimesheets is the constructor of functions/attendancesheet.
-func NewTimesheets(ctx context.Context, env function.Env) (lambda.Handler, error) {
-	return Builder{}.Timesheets(ctx, env)
 }
 
 // NewDailyRoot is the constructor of functions/attendanceroot.
@@ -178,6 +178,7 @@ func (b Builder) Timesheets(ctx context.Context, env function.Env) (lambda.Handl
 	if err != nil {
 		return nil, err
 	}
+	a.XLSX = b.XLSX
 	return function.HTTP(a.SheetHandler()), nil
 }
 

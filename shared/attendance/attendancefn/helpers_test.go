@@ -22,6 +22,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/identity/identitytest"
 	"github.com/lantau-hq/lantau/shared/identity/session"
+	"github.com/lantau-hq/lantau/shared/sheet/xlsx"
 	"github.com/lantau-hq/lantau/shared/storage"
 	"github.com/lantau-hq/lantau/shared/table"
 )
@@ -62,7 +63,7 @@ func start(t *testing.T) *stack {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	clk := &clock{t: time.Now()}
-	b := attendancefn.Builder{Now: clk.Now, RulesTTL: -1}
+	b := attendancefn.Builder{Now: clk.Now, RulesTTL: -1, XLSX: xlsx.Write}
 	ctors := catalog.Constructors()
 	ctors["clockin"], ctors["attendance"] = b.ClockIn, b.API
 	ctors["attendanceroot"], ctors["attendancemissing"] = b.DailyRoot, b.MissingCheck

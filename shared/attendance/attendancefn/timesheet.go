@@ -149,7 +149,7 @@ func (a *API) timesheet(w http.ResponseWriter, r *http.Request, actor identity.A
 	if format == sheet.JSON {
 		return httpapi.JSON(w, http.StatusOK, sh)
 	}
-	return sheet.Serve(w, r, format, "attendance-"+m.Format("2006-01")+" 考勤", TimesheetTable(sh, people))
+	return sheet.Serve(w, r, format, "attendance-"+m.Format("2006-01")+" 考勤", TimesheetTable(sh, people), a.XLSX)
 }
 
 // TimesheetColumns are the timesheet export's columns.

@@ -24,6 +24,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/identity/session"
 	"github.com/lantau-hq/lantau/shared/platform"
 	"github.com/lantau-hq/lantau/shared/sheet"
+	"github.com/lantau-hq/lantau/shared/sheet/xlsx"
 	"github.com/lantau-hq/lantau/shared/token"
 )
 
@@ -90,7 +91,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request, actor identity.Acto
 	if f == sheet.JSON {
 		return httpapi.JSON(w, http.StatusOK, map[string]any{"employees": entries})
 	}
-	return sheet.Serve(w, r, f, fileName(i18n.FromRequest(r)), Table(entries, i18n.FromRequest(r)))
+	return sheet.Serve(w, r, f, fileName(i18n.FromRequest(r)), Table(entries, i18n.FromRequest(r)), xlsx.Write)
 }
 
 func fileName(lang i18n.Lang) string {
