@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,31 +13,12 @@ import (
 	"github.com/lantau-hq/lantau/shared/i18n"
 	"github.com/lantau-hq/lantau/shared/problem"
 	"github.com/lantau-hq/lantau/shared/sheet"
+	"github.com/lantau-hq/lantau/shared/sheet/sheettest"
 )
-
-func staff() sheet.Table {
-	hk, _ := time.LoadLocation("Asia/Hong_Kong")
-	return sheet.Table{
-		Name: i18n.Text{EN: "Directory", ZH: "通訊錄"},
-		Columns: []sheet.Column{
-			{Header: i18n.Text{EN: "Name", ZH: "姓名"}},
-			{Header: i18n.Text{EN: "Hours", ZH: "工時"}, Kind: sheet.Number, Decimals: 2},
-			{Header: i18n.Text{EN: "Start date", ZH: "入職日期"}, Kind: sheet.Date},
-			{Header: i18n.Text{EN: "Last sign-in", ZH: "最後登入"}, Kind: sheet.Time},
-			{Header: i18n.Text{EN: "Count", ZH: "次數"}, Kind: sheet.Number},
-		},
-		Rows: [][]any{
-			{"陳大文", 162.5, time.Date(2025, 11, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 25, 1, 30, 0, 0, time.UTC), 3},
-			{"=HYPERLINK(\"http://evil\")", nil, time.Time{}, nil, int64(0)},
-			{"-2+3", 0.125, nil, time.Date(2026, 11, 24, 23, 0, 0, 0, hk), nil},
-			{"@SUM(A1)", 1.0, nil, nil, nil},
-		},
-	}
-}
 
 func TestWriteCSV_IsWhatExcelInHongKongOpens(t *testing.T) {
 	var buf bytes.Buffer
-	require.NoError(t, sheet.WriteCSV(&buf, staff(), i18n.ZHHK))
+	require.NoError(t, sheet.WriteCSV(&buf, sheettest.Staff(), i18n.ZHHK))
 	raw := buf.String()
 	require.True(t, strings.HasPrefix(raw, "\uFEFF"), "UTF-8 byte order mark")
 	assert.Contains(t, raw, "\r\n", "CRLF line ends")
@@ -53,7 +33,7 @@ func TestWriteCSV_IsWhatExcelInHongKongOpens(t *testing.T) {
 	}, records)
 
 	buf.Reset()
-	require.NoError(t, sheet.WriteCSV(&buf, staff(), i18n.EN))
+	require.NoError(t, sheet.WriteCSV(&buf, sheettest.Staff(), i18n.EN))
 	assert.True(t, strings.HasPrefix(buf.String(), "\uFEFFName,Hours,Start date,Last sign-in,Count\r\n"))
 }
 
@@ -116,13 +96,13 @@ func TestFormatOf(t *testing.T) {
 func TestServe_OffersXLSXOnlyWithAWriter(t *testing.T) {
 	r := httptest.NewRequest("GET", "/x?format=xlsx", nil)
 	w := httptest.NewRecorder()
-	err := sheet.Serve(w, r, sheet.XLSX, "x", staff(), nil)
+	err := sheet.Serve(w, r, sheet.XLSX, "x", sheettest.Staff(), nil)
 	assert.Equal(t, problem.Invalid, problem.KindOf(err))
 
 	r = httptest.NewRequest("GET", "/x?format=csv", nil)
 	r.Header.Set("Accept-Language", "zh-HK")
 	w = httptest.NewRecorder()
-	require.NoError(t, sheet.Serve(w, r, sheet.CSV, "通訊錄", staff(), nil))
+	require.NoError(t, sheet.Serve(w, r, sheet.CSV, "通訊錄", sheettest.Staff(), nil))
 	assert.Equal(t, sheet.MediaCSV, w.Header().Get("Content-Type"))
 	assert.Contains(t, w.Header().Get("Content-Disposition"), "filename*=utf-8''%E9%80%9A")
 	assert.True(t, strings.HasPrefix(w.Body.String(), "\uFEFF姓名,"))

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,32 +12,13 @@ import (
 
 	"github.com/lantau-hq/lantau/shared/i18n"
 	"github.com/lantau-hq/lantau/shared/sheet"
+	"github.com/lantau-hq/lantau/shared/sheet/sheettest"
 	"github.com/lantau-hq/lantau/shared/sheet/xlsx"
 )
 
-func staff() sheet.Table {
-	hk, _ := time.LoadLocation("Asia/Hong_Kong")
-	return sheet.Table{
-		Name: i18n.Text{EN: "Directory", ZH: "通訊錄"},
-		Columns: []sheet.Column{
-			{Header: i18n.Text{EN: "Name", ZH: "姓名"}},
-			{Header: i18n.Text{EN: "Hours", ZH: "工時"}, Kind: sheet.Number, Decimals: 2},
-			{Header: i18n.Text{EN: "Start date", ZH: "入職日期"}, Kind: sheet.Date},
-			{Header: i18n.Text{EN: "Last sign-in", ZH: "最後登入"}, Kind: sheet.Time},
-			{Header: i18n.Text{EN: "Count", ZH: "次數"}, Kind: sheet.Number},
-		},
-		Rows: [][]any{
-			{"陳大文", 162.5, time.Date(2025, 11, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 25, 1, 30, 0, 0, time.UTC), 3},
-			{"=HYPERLINK(\"http://evil\")", nil, time.Time{}, nil, int64(0)},
-			{"-2+3", 0.125, nil, time.Date(2026, 11, 24, 23, 0, 0, 0, hk), nil},
-			{"@SUM(A1)", 1.0, nil, nil, nil},
-		},
-	}
-}
-
 func TestWriteXLSX_TypedCellsAndLocalisedHeaders(t *testing.T) {
 	var buf bytes.Buffer
-	require.NoError(t, xlsx.Write(&buf, staff(), i18n.ZHHK))
+	require.NoError(t, xlsx.Write(&buf, sheettest.Staff(), i18n.ZHHK))
 	f, err := excelize.OpenReader(&buf)
 	require.NoError(t, err)
 	defer f.Close()
@@ -75,7 +55,7 @@ func TestServe_NamesTheDownloadInItsLanguage(t *testing.T) {
 	r := httptest.NewRequest("GET", "/x?format=xlsx", nil)
 	r.Header.Set("Accept-Language", "zh-HK")
 	w := httptest.NewRecorder()
-	require.NoError(t, sheet.Serve(w, r, sheet.XLSX, "通訊錄-2026-11", staff(), xlsx.Write))
+	require.NoError(t, sheet.Serve(w, r, sheet.XLSX, "通訊錄-2026-11", sheettest.Staff(), xlsx.Write))
 	assert.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, sheet.MediaXLSX, w.Header().Get("Content-Type"))
 	assert.Equal(t, "zh-HK", w.Header().Get("Content-Language"))
