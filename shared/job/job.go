@@ -208,3 +208,27 @@ func (s *Jobs) write(ctx context.Context, tenant string, j *Job, cond table.Cond
 	j.version++
 	return nil
 }
+
+// FailIfStalled ends a job that has not moved for maxIdle (its worker died
+// for good, or its trigger was dead-lettered) with problems, so that the
+// client polling it learns it will not finish rather than wait forever. A
+// job that ended, or moved recently, is returned as it is.
+func (s *Jobs) FailIfStalled(ctx context.Context, tenant, id string, maxIdle time.Duration, problems any) (Job, error) {
+	j, err := s.Get(ctx, tenant, id)
+	if err != nil || j.Ended() || s.now().Sub(j.UpdatedAt) < maxIdle {
+		return j, err
+	}
+	raw, err := json.Marshal(problems)
+	if err != nil {
+		return Job{}, problem.E("job.FailIfStalled", problem.Internal, err)
+	}
+	ended, err := s.Update(ctx, tenant, id, func(j *Job) {
+		if s.now().Sub(j.UpdatedAt) >= maxIdle { // not moved meanwhile
+			j.Status, j.Problems = Failed, raw
+		}
+	})
+	if errors.Is(err, ErrEnded) {
+		return ended, nil
+	}
+	return ended, err
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,4 +91,31 @@ func TestJobs_ConcurrentUpdatesAreAllApplied(t *testing.T) {
 	assert.Equal(t, 10, got.Done)
 	assert.Equal(t, 100, got.Percent)
 	assert.False(t, errors.Is(err, job.ErrEnded))
+}
+
+// A job that stops moving is failed when polled after maxIdle, so the
+// client stops waiting; one that moves is left alone.
+func TestJobs_FailIfStalled(t *testing.T) {
+	s := jobs(t)
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	ctx := context.Background()
+	id := job.NewID()
+	_, err := s.Create(ctx, "t-acme", job.Job{ID: id, Kind: "staff-import"})
+	require.NoError(t, err)
+	_, err = s.Progress(ctx, "t-acme", id, 10, 100)
+	require.NoError(t, err)
+
+	now = now.Add(10 * time.Minute)
+	j, err := s.FailIfStalled(ctx, "t-acme", id, 20*time.Minute, []string{"stalled"})
+	require.NoError(t, err)
+	assert.Equal(t, job.Running, j.Status, "moved 10 minutes ago")
+
+	now = now.Add(15 * time.Minute)
+	j, err = s.FailIfStalled(ctx, "t-acme", id, 20*time.Minute, []string{"stalled"})
+	require.NoError(t, err)
+	assert.Equal(t, job.Failed, j.Status)
+	assert.JSONEq(t, `["stalled"]`, string(j.Problems))
+	_, err = s.Progress(ctx, "t-acme", id, 20, 100)
+	assert.ErrorIs(t, err, job.ErrEnded, "a late worker cannot revive it")
 }

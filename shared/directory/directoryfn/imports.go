@@ -308,7 +308,11 @@ func (im *Imports) get(w http.ResponseWriter, r *http.Request, a identity.Actor)
 	if err := im.Directory.AuthorizeImport(ctx, a); err != nil {
 		return err
 	}
-	j, err := im.Jobs.Get(ctx, a.Tenant, r.PathValue("jobId"))
+	j, err := im.Jobs.FailIfStalled(ctx, a.Tenant, r.PathValue("jobId"), ImportStallAfter, []storedProblem{{
+		Code: "import-stalled", Message: i18n.Text{
+			EN: "This import stopped and will not finish; nothing after its last progress was written. Start it again: rows already imported are left as they are.",
+			ZH: "此匯入已停止，不會完成；最後進度之後的資料沒有寫入。請重新匯入：已匯入的資料會保持不變。",
+		}}})
 	if err != nil {
 		return err
 	}
@@ -320,6 +324,11 @@ func (im *Imports) get(w http.ResponseWriter, r *http.Request, a identity.Actor)
 	}
 	return httpapi.JSON(w, http.StatusOK, jobView(j, i18n.FromRequest(r)))
 }
+
+// ImportStallAfter is how long an import may go without progress before a
+// poll fails it: longer than the import function's 15-minute timeout, so
+// only a worker that died for good (its upload dead-lettered) is failed.
+const ImportStallAfter = 20 * time.Minute
 
 // ImportRunner runs the imports whose uploads S3 announces
 // (DirectoryImportFunction).
