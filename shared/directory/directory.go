@@ -72,6 +72,7 @@ const (
 type Accounts interface {
 	ProvisionUser(ctx context.Context, a identity.Actor, p identity.Provision) (identity.UserView, error)
 	DeactivateUser(ctx context.Context, a identity.Actor, id string) (identity.UserView, error)
+	Reinvite(ctx context.Context, a identity.Actor, id string) (identity.UserView, error)
 	AccountStatuses(ctx context.Context, tenant string, ids []string) (map[string]string, error)
 	Account(ctx context.Context, tenant, id string) (identity.UserView, error)
 }

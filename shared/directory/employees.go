@@ -646,3 +646,28 @@ func (d *Directory) Managers(ctx context.Context, a identity.Actor, id string) (
 	}
 	return out, nil
 }
+
+// ResendInvitation mails an invited employee a new link to set their
+// password, for directory admins whose scope holds the employee's
+// department.
+func (d *Directory) ResendInvitation(ctx context.Context, a identity.Actor, id string) (Employee, error) {
+	const op = "directory.ResendInvitation"
+	if err := authorize(a, PermRead, nil); err != nil {
+		return Employee{}, err
+	}
+	p, err := d.loadPeople(ctx, a.Tenant)
+	if err != nil {
+		return Employee{}, storeErr(op, err)
+	}
+	cur := p.byID[id]
+	if cur == nil {
+		return Employee{}, noEmployee(op, "no employee "+id)
+	}
+	if err := authorize(a, PermManage, p.tree.subtreeFunc(), cur.Department); err != nil {
+		return Employee{}, err
+	}
+	if _, err := d.Accounts.Reinvite(ctx, a, id); err != nil {
+		return Employee{}, problem.Wrap(op, err)
+	}
+	return d.present(ctx, a, p, *cur, nil)
+}

@@ -46,6 +46,10 @@ func (f *accounts) DeactivateUser(_ context.Context, _ identity.Actor, id string
 	return identity.UserView{ID: id, Status: identity.UserDeactivated}, nil
 }
 
+func (f *accounts) Reinvite(_ context.Context, _ identity.Actor, id string) (identity.UserView, error) {
+	return identity.UserView{ID: id, Status: identity.UserInvited}, nil
+}
+
 func (f *accounts) Account(_ context.Context, _, id string) (identity.UserView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -181,6 +181,7 @@ func TestDirectoryAPI(t *testing.T) {
 			{"PATCH", "/employees/" + hoID, map[string]any{"rank": "Director"}},
 			{"PATCH", "/employees/" + chanID, map[string]any{"title": "Boss"}},
 			{"POST", "/employees/" + hoID + "/deactivate", nil},
+			{"POST", "/employees/" + hoID + "/invitation", nil},
 			{"PUT", "/settings", map[string]any{"displayNameFormat": "{name}"}},
 		} {
 			res := s.do(call.method, call.path, scoped, call.body)
@@ -189,6 +190,14 @@ func TestDirectoryAPI(t *testing.T) {
 		// Reading stays open, without private fields outside the scope.
 		res := s.must(http.StatusOK, "GET", "/employees/"+hoID, scoped, nil)
 		assert.NotContains(t, res.Body, "phone")
+		// Inside their scope, a scoped admin resends an invitation; there is
+		// none to resend to someone who has set a password.
+		wongID := s.must(http.StatusCreated, "POST", "/employees", scoped, map[string]any{"nameEn": "Wong Resend", "email": "resend@acme.com.hk", "department": social}).Str("id")
+		_, first := s.LastLink(t, "resend@acme.com.hk", "invitation")
+		s.must(http.StatusAccepted, "POST", "/employees/"+wongID+"/invitation", scoped, nil)
+		_, second := s.LastLink(t, "resend@acme.com.hk", "invitation")
+		assert.NotEqual(t, first, second)
+		assert.Equal(t, http.StatusConflict, s.do("POST", "/employees/"+leeID+"/invitation", boss, nil).Status)
 		// And identity's own user routes refuse scoped admins.
 		res = s.Do(t, "POST", "/v1/users", scoped, map[string]any{"email": "y@acme.com.hk", "name": "Y"})
 		assert.Equal(t, http.StatusForbidden, res.Status, "%s", res.Raw)

@@ -53,6 +53,7 @@ func (a *API) Handler() http.Handler {
 	route("GET "+base+"/employees/{id}", "directory.Employee", a.employee)
 	route("PATCH "+base+"/employees/{id}", "directory.UpdateEmployee", a.updateEmployee)
 	route("POST "+base+"/employees/{id}/deactivate", "directory.DeactivateEmployee", a.deactivateEmployee)
+	route("POST "+base+"/employees/{id}/invitation", "directory.ResendInvitation", a.resendInvitation)
 	route("GET "+base+"/employees/{id}/managers", "directory.Managers", a.managers)
 	route("GET "+base+"/settings", "directory.Settings", a.settings)
 	route("PUT "+base+"/settings", "directory.SetSettings", a.setSettings)
@@ -278,4 +279,12 @@ func (a *API) setSettings(w http.ResponseWriter, r *http.Request, actor identity
 		return err
 	}
 	return httpapi.JSON(w, http.StatusOK, s)
+}
+
+func (a *API) resendInvitation(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	e, err := a.Directory.ResendInvitation(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusAccepted, e)
 }

@@ -93,6 +93,7 @@ func (a *API) Handler() http.Handler {
 	signedIn("GET /v1/users/{id}", "identity.GetUser", false, a.getUser)
 	signedIn("PUT /v1/users/{id}/roles", "identity.SetRole", false, a.setRole)
 	signedIn("POST /v1/users/{id}/deactivate", "identity.Deactivate", false, a.deactivate)
+	signedIn("POST /v1/users/{id}/invitation", "identity.ResendInvitation", false, a.resendInvitation)
 	mux.Handle("GET /v1/users/invitations/accept", linkPage("accept", "/v1/users/invitations/accept", true))
 	public("POST /v1/users/invitations/accept", "identity.AcceptInvitation", a.acceptInvitation)
 	signedIn("GET /v1/security/summary", "identity.Summary", false, a.summary)
@@ -438,4 +439,12 @@ func linkPage(kind, action string, withPassword bool) http.Handler {
 			html.EscapeString(strings.TrimSpace(r.URL.Query().Get("token"))), field,
 			html.EscapeString(i18n.Text{EN: "Continue", ZH: "繼續"}.T(lang)))
 	})
+}
+
+func (a *API) resendInvitation(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	u, err := a.Service.ResendInvitation(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusAccepted, u)
 }

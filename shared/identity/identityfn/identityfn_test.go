@@ -488,3 +488,33 @@ func TestIssuer_ServesDiscoveryAndJWKSThatTheGatewayTrusts(t *testing.T) {
 	forged := c.Access[:strings.LastIndexByte(c.Access, '.')+1] + "AAAA"
 	assert.Equal(t, http.StatusUnauthorized, s.Do(t, "GET", "/v1/users/me", forged, nil).Status)
 }
+
+// An admin can send an invited person a new link (the first mail got lost);
+// the new link activates the account, and there is nothing to resend to
+// someone who already set a password.
+func TestInvitation_CanBeSentAgain(t *testing.T) {
+	t.Parallel()
+	s := identitytest.Start(t)
+	c := s.NewCompany(t, "acme-resend.hk")
+	res := s.Do(t, "POST", "/v1/users", c.Access, map[string]any{"email": "lost@acme-resend.hk", "name": "Lost Mail"})
+	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Raw)
+	id := res.Str("id")
+	_, first := s.LastLink(t, "lost@acme-resend.hk", "invitation")
+
+	res = s.Do(t, "POST", "/v1/users/"+id+"/invitation", c.Access, nil)
+	require.Equal(t, http.StatusAccepted, res.Status, "%s", res.Raw)
+	assert.Equal(t, "invited", res.Str("status"))
+	_, second := s.LastLink(t, "lost@acme-resend.hk", "invitation")
+	require.NotEqual(t, first, second, "a new link")
+
+	res = s.Do(t, "POST", "/v1/users/invitations/accept", "", map[string]any{"token": second, "password": identitytest.GoodPassword})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
+	assert.Equal(t, "active", res.Str("status"))
+
+	res = s.Do(t, "POST", "/v1/users/"+id+"/invitation", c.Access, nil, "Accept-Language", "zh-HK")
+	assert.Equal(t, http.StatusConflict, res.Status, "%s", res.Raw)
+	assert.Equal(t, identitytest.ProblemType("user-not-invited"), res.Str("type"))
+	assert.Contains(t, res.Str("detail"), "邀請")
+	res = s.Do(t, "POST", "/v1/users/u-nobody/invitation", c.Access, nil)
+	assert.Equal(t, http.StatusNotFound, res.Status, "%s", res.Raw)
+}
