@@ -87,4 +87,3 @@ func (s *Service) Reinvite(ctx context.Context, a Actor, id string) (UserView, e
 	s.publish(ctx, a.Tenant, a.User, EventUserInvited, map[string]any{"user": user.ID, "email": user.Email, "resent": true})
 	return user.View(), nil
 }
-
