@@ -2,8 +2,8 @@
 package main
 
 import (
-	"github.com/lantau-hq/lantau/shared/attendance/attendancefn"
+	"github.com/lantau-hq/lantau/shared/attendance/rootsfn"
 	"github.com/lantau-hq/lantau/shared/function"
 )
 
-func main() { function.Main(attendancefn.NewAPI) }
+func main() { function.Main(rootsfn.NewAPI) }

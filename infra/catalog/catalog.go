@@ -5,6 +5,7 @@ package catalog
 
 import (
 	"github.com/lantau-hq/lantau/shared/attendance/attendancefn"
+	"github.com/lantau-hq/lantau/shared/attendance/rootsfn"
 	"github.com/lantau-hq/lantau/shared/attendance/timesheetfn"
 	"github.com/lantau-hq/lantau/shared/audit/auditfn"
 	"github.com/lantau-hq/lantau/shared/directory/directoryfn"
@@ -30,8 +31,8 @@ func Constructors() map[string]function.Constructor {
 		"directoryexport":   exportfn.New,
 		"offboarding":       directoryfn.NewOffboarding,
 		"clockin":           attendancefn.NewClockIn,
-		"attendance":        attendancefn.NewAPI,
-		"attendanceroot":    attendancefn.NewDailyRoot,
+		"attendance":        rootsfn.NewAPI,
+		"attendanceroot":    rootsfn.NewDailyRoot,
 		"attendancemissing": attendancefn.NewMissingCheck,
 		"attendancesheet":   timesheetfn.New,
 	}

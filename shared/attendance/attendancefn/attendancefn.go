@@ -20,7 +20,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lantau-hq/lantau/shared/attendance"
 	"github.com/lantau-hq/lantau/shared/audit"
@@ -32,7 +31,6 @@ import (
 	"github.com/lantau-hq/lantau/shared/idempotency"
 	"github.com/lantau-hq/lantau/shared/identity"
 	"github.com/lantau-hq/lantau/shared/identity/session"
-	"github.com/lantau-hq/lantau/shared/keyparam"
 	"github.com/lantau-hq/lantau/shared/logging"
 	"github.com/lantau-hq/lantau/shared/sheet"
 	"github.com/lantau-hq/lantau/shared/storage"
@@ -84,6 +82,11 @@ func LoadConfig(env function.Env, withRoots bool) (Config, error) {
 type Builder struct {
 	Now      func() time.Time
 	RulesTTL time.Duration
+	// Roots gives the functions that keep the daily signed roots (the
+	// admin API, the root job) their signer and their store: S3 and SSM
+	// adapters (shared/attendance/rootsfn), passed in so that the clock-in
+	// binary links neither client.
+	Roots func(cfg aws.Config, env function.Env, c Config) (SignerSource, RootStore)
 	// XLSX writes the timesheet downloads (shared/sheet/xlsx.Write): set by
 	// the timesheet function's constructor (shared/attendance/timesheetfn)
 	// only, so that no other attendance binary links excelize.
@@ -93,16 +96,6 @@ type Builder struct {
 // NewClockIn is the constructor of functions/clockin.
 func NewClockIn(ctx context.Context, env function.Env) (lambda.Handler, error) {
 	return Builder{}.ClockIn(ctx, env)
-}
-
-// NewAPI is the constructor of functions/attendance.
-func NewAPI(ctx context.Context, env function.Env) (lambda.Handler, error) {
-	return Builder{}.API(ctx, env)
-}
-
-// NewDailyRoot is the constructor of functions/attendanceroot.
-func NewDailyRoot(ctx context.Context, env function.Env) (lambda.Handler, error) {
-	return Builder{}.DailyRoot(ctx, env)
 }
 
 // NewMissingCheck is the constructor of functions/attendancemissing.
@@ -167,8 +160,7 @@ func (b Builder) API(ctx context.Context, env function.Env) (lambda.Handler, err
 	if err != nil {
 		return nil, err
 	}
-	a.Signer = LazySigner(keyparam.NewClient(awsCfg, env), cfg.KeyParameterPrefix+SigningKeyParameter)
-	a.Roots = &S3Roots{API: newS3Client(awsCfg, env), Bucket: cfg.RootsBucket}
+	a.Signer, a.Roots = b.Roots(awsCfg, env, cfg)
 	return function.HTTP(a.AdminHandler()), nil
 }
 
@@ -188,8 +180,8 @@ func (b Builder) DailyRoot(ctx context.Context, env function.Env) (lambda.Handle
 	if err != nil {
 		return nil, err
 	}
-	signer := LazySigner(keyparam.NewClient(awsCfg, env), cfg.KeyParameterPrefix+SigningKeyParameter)
-	return &RootJob{Service: svc, Signer: signer, Roots: &S3Roots{API: newS3Client(awsCfg, env), Bucket: cfg.RootsBucket}}, nil
+	signer, roots := b.Roots(awsCfg, env, cfg)
+	return &RootJob{Service: svc, Signer: signer, Roots: roots}, nil
 }
 
 // MissingCheck builds the missing-punch check.
@@ -199,13 +191,6 @@ func (b Builder) MissingCheck(ctx context.Context, env function.Env) (lambda.Han
 		return nil, err
 	}
 	return &MissingJob{Service: svc, Window: MissingWindow}, nil
-}
-
-func newS3Client(cfg aws.Config, env function.Env) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.BaseEndpoint = awsconfig.Endpoint(env, s3.ServiceID)
-		o.UsePathStyle = o.BaseEndpoint != nil // the local runner serves path-style
-	})
 }
 
 // Signer is the Ed25519 key that signs the daily roots, with its public
@@ -233,30 +218,6 @@ type SignerSource func(ctx context.Context) (*Signer, error)
 // FixedSigner is a SignerSource of one signer.
 func FixedSigner(s *Signer) SignerSource {
 	return func(context.Context) (*Signer, error) { return s, nil }
-}
-
-// LazySigner reads (or, the very first time, creates) the signing seed, a
-// SecureString parameter, through keyparam when it is first needed, not at
-// start: a cold start calls no SSM, and only the routes that sign or show
-// the key wait for it. A failed read is tried again at the next call.
-func LazySigner(api keyparam.GetPutAPI, name string) SignerSource {
-	var mu sync.Mutex
-	var signer *Signer
-	return func(ctx context.Context) (*Signer, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if signer != nil {
-			return signer, nil
-		}
-		seed, err := keyparam.SealKey(ctx, api, name) // 32 random bytes, created once, never overwritten
-		if err != nil {
-			return nil, fmt.Errorf("root signing key: %w", err)
-		}
-		if signer, err = NewSigner(seed); err != nil {
-			return nil, err
-		}
-		return signer, nil
-	}
 }
 
 // Service is what every attendance function shares: the domain store over

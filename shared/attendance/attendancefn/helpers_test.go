@@ -19,6 +19,7 @@ import (
 	"github.com/lantau-hq/lantau/infra/runner"
 	"github.com/lantau-hq/lantau/shared/attendance"
 	"github.com/lantau-hq/lantau/shared/attendance/attendancefn"
+	"github.com/lantau-hq/lantau/shared/attendance/rootsfn"
 	"github.com/lantau-hq/lantau/shared/function"
 	"github.com/lantau-hq/lantau/shared/identity/identitytest"
 	"github.com/lantau-hq/lantau/shared/identity/session"
@@ -63,7 +64,7 @@ func start(t *testing.T) *stack {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	clk := &clock{t: time.Now()}
-	b := attendancefn.Builder{Now: clk.Now, RulesTTL: -1, XLSX: xlsx.Write}
+	b := attendancefn.Builder{Now: clk.Now, RulesTTL: -1, XLSX: xlsx.Write, Roots: rootsfn.Adapters}
 	ctors := catalog.Constructors()
 	ctors["clockin"], ctors["attendance"] = b.ClockIn, b.API
 	ctors["attendanceroot"], ctors["attendancemissing"] = b.DailyRoot, b.MissingCheck
