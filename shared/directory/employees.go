@@ -414,13 +414,9 @@ func (d *Directory) Employee(ctx context.Context, a identity.Actor, id string) (
 	if err := authorize(a, PermRead, nil); err != nil {
 		return Employee{}, err
 	}
-	p, err := d.loadPeople(ctx, a.Tenant)
+	p, e, err := d.peopleWith(ctx, op, a.Tenant, id)
 	if err != nil {
-		return Employee{}, storeErr(op, err)
-	}
-	e := p.byID[id]
-	if e == nil {
-		return Employee{}, noEmployee(op, "no employee "+id)
+		return Employee{}, err
 	}
 	return d.present(ctx, a, p, *e, d.statuses(ctx, a.Tenant, []string{id}))
 }
@@ -450,13 +446,9 @@ func (d *Directory) UpdateEmployee(ctx context.Context, a identity.Actor, id str
 		return Employee{}, err
 	}
 	for attempt := 1; ; attempt++ {
-		p, err := d.loadPeople(ctx, a.Tenant)
+		p, cur, err := d.peopleWith(ctx, op, a.Tenant, id)
 		if err != nil {
-			return Employee{}, storeErr(op, err)
-		}
-		cur := p.byID[id]
-		if cur == nil {
-			return Employee{}, noEmployee(op, "no employee "+id)
+			return Employee{}, err
 		}
 		scope := []string{cur.Department}
 		if ch.Department != nil && *ch.Department != cur.Department && p.tree.byID[*ch.Department] != nil {
@@ -567,13 +559,9 @@ func (d *Directory) DeactivateEmployee(ctx context.Context, a identity.Actor, id
 		return Employee{}, err
 	}
 	for attempt := 1; ; attempt++ {
-		p, err := d.loadPeople(ctx, a.Tenant)
+		p, cur, err := d.peopleWith(ctx, op, a.Tenant, id)
 		if err != nil {
-			return Employee{}, storeErr(op, err)
-		}
-		cur := p.byID[id]
-		if cur == nil {
-			return Employee{}, noEmployee(op, "no employee "+id)
+			return Employee{}, err
 		}
 		if err := authorize(a, PermManage, p.tree.subtreeFunc(), cur.Department); err != nil {
 			return Employee{}, err
@@ -622,13 +610,9 @@ func (d *Directory) Managers(ctx context.Context, a identity.Actor, id string) (
 	if err := authorize(a, PermRead, nil); err != nil {
 		return nil, err
 	}
-	p, err := d.loadPeople(ctx, a.Tenant)
+	p, e, err := d.peopleWith(ctx, op, a.Tenant, id)
 	if err != nil {
-		return nil, storeErr(op, err)
-	}
-	e := p.byID[id]
-	if e == nil {
-		return nil, noEmployee(op, "no employee "+id)
+		return nil, err
 	}
 	chain := p.managers(e)
 	ids := make([]string, len(chain))
@@ -655,13 +639,9 @@ func (d *Directory) ResendInvitation(ctx context.Context, a identity.Actor, id s
 	if err := authorize(a, PermRead, nil); err != nil {
 		return Employee{}, err
 	}
-	p, err := d.loadPeople(ctx, a.Tenant)
+	p, cur, err := d.peopleWith(ctx, op, a.Tenant, id)
 	if err != nil {
-		return Employee{}, storeErr(op, err)
-	}
-	cur := p.byID[id]
-	if cur == nil {
-		return Employee{}, noEmployee(op, "no employee "+id)
+		return Employee{}, err
 	}
 	if err := authorize(a, PermManage, p.tree.subtreeFunc(), cur.Department); err != nil {
 		return Employee{}, err
@@ -670,4 +650,19 @@ func (d *Directory) ResendInvitation(ctx context.Context, a identity.Actor, id s
 		return Employee{}, problem.Wrap(op, err)
 	}
 	return d.present(ctx, a, p, *cur, nil)
+}
+
+// peopleWith loads tenant's people and finds employee id among them: a
+// storage problem, or a NotFound one when the company has no such
+// employee.
+func (d *Directory) peopleWith(ctx context.Context, op, tenant, id string) (*people, *Employee, error) {
+	p, err := d.loadPeople(ctx, tenant)
+	if err != nil {
+		return nil, nil, storeErr(op, err)
+	}
+	e := p.byID[id]
+	if e == nil {
+		return nil, nil, noEmployee(op, "no employee "+id)
+	}
+	return p, e, nil
 }
