@@ -1,6 +1,7 @@
 package attendancefn
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -45,62 +46,41 @@ func (a *API) changed(r *http.Request, tenant string) {
 	}
 }
 
-func (a *API) saveSite(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
-	if err := ruleAdmin("attendance.SaveSite", actor); err != nil {
-		return err
+// saveRule serves PUT of a company-wide setting kept by save (sites,
+// shifts): the path's {id} names it.
+func saveRule[T any](a *API, op string, setID func(*T, string), save func(context.Context, string, T) (T, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+		if err := ruleAdmin(op, actor); err != nil {
+			return err
+		}
+		var in T
+		if err := httpapi.Decode(w, r, &in); err != nil {
+			return err
+		}
+		setID(&in, r.PathValue("id"))
+		saved, err := save(r.Context(), actor.Tenant, in)
+		if err != nil {
+			return err
+		}
+		a.changed(r, actor.Tenant)
+		return httpapi.JSON(w, http.StatusOK, saved)
 	}
-	var in attendance.Site
-	if err := httpapi.Decode(w, r, &in); err != nil {
-		return err
-	}
-	in.ID = r.PathValue("id")
-	site, err := a.Store.SaveSite(r.Context(), actor.Tenant, in)
-	if err != nil {
-		return err
-	}
-	a.changed(r, actor.Tenant)
-	return httpapi.JSON(w, http.StatusOK, site)
 }
 
-func (a *API) deleteSite(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
-	if err := ruleAdmin("attendance.DeleteSite", actor); err != nil {
-		return err
+// deleteRule serves DELETE of a company-wide setting (site, shift, holiday
+// override) named by the path value param.
+func (a *API) deleteRule(op, param string, del func(context.Context, string, string) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+		if err := ruleAdmin(op, actor); err != nil {
+			return err
+		}
+		if err := del(r.Context(), actor.Tenant, r.PathValue(param)); err != nil {
+			return err
+		}
+		a.changed(r, actor.Tenant)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
-	if err := a.Store.DeleteSite(r.Context(), actor.Tenant, r.PathValue("id")); err != nil {
-		return err
-	}
-	a.changed(r, actor.Tenant)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (a *API) saveShift(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
-	if err := ruleAdmin("attendance.SaveShift", actor); err != nil {
-		return err
-	}
-	var in attendance.Shift
-	if err := httpapi.Decode(w, r, &in); err != nil {
-		return err
-	}
-	in.ID = r.PathValue("id")
-	sh, err := a.Store.SaveShift(r.Context(), actor.Tenant, in)
-	if err != nil {
-		return err
-	}
-	a.changed(r, actor.Tenant)
-	return httpapi.JSON(w, http.StatusOK, sh)
-}
-
-func (a *API) deleteShift(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
-	if err := ruleAdmin("attendance.DeleteShift", actor); err != nil {
-		return err
-	}
-	if err := a.Store.DeleteShift(r.Context(), actor.Tenant, r.PathValue("id")); err != nil {
-		return err
-	}
-	a.changed(r, actor.Tenant)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // assignmentAdmin allows company-wide admins any assignment, and a
@@ -198,18 +178,6 @@ func (a *API) saveHoliday(w http.ResponseWriter, r *http.Request, actor identity
 	}
 	a.changed(r, actor.Tenant)
 	return httpapi.JSON(w, http.StatusOK, in)
-}
-
-func (a *API) deleteHoliday(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
-	if err := ruleAdmin("attendance.DeleteHoliday", actor); err != nil {
-		return err
-	}
-	if err := a.Store.DeleteHoliday(r.Context(), actor.Tenant, r.PathValue("date")); err != nil {
-		return err
-	}
-	a.changed(r, actor.Tenant)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func (a *API) savePolicy(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {

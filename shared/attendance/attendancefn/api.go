@@ -68,15 +68,17 @@ func (a *API) ClockInHandler() http.Handler {
 func (a *API) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	a.route(mux, "GET "+Base+"/rules", "attendance.Rules", false, a.getRules)
-	a.route(mux, "PUT "+Base+"/sites/{id}", "attendance.SaveSite", false, a.saveSite)
-	a.route(mux, "DELETE "+Base+"/sites/{id}", "attendance.DeleteSite", false, a.deleteSite)
-	a.route(mux, "PUT "+Base+"/shifts/{id}", "attendance.SaveShift", false, a.saveShift)
-	a.route(mux, "DELETE "+Base+"/shifts/{id}", "attendance.DeleteShift", false, a.deleteShift)
+	a.route(mux, "PUT "+Base+"/sites/{id}", "attendance.SaveSite", false,
+		saveRule(a, "attendance.SaveSite", func(s *attendance.Site, id string) { s.ID = id }, a.Store.SaveSite))
+	a.route(mux, "DELETE "+Base+"/sites/{id}", "attendance.DeleteSite", false, a.deleteRule("attendance.DeleteSite", "id", a.Store.DeleteSite))
+	a.route(mux, "PUT "+Base+"/shifts/{id}", "attendance.SaveShift", false,
+		saveRule(a, "attendance.SaveShift", func(s *attendance.Shift, id string) { s.ID = id }, a.Store.SaveShift))
+	a.route(mux, "DELETE "+Base+"/shifts/{id}", "attendance.DeleteShift", false, a.deleteRule("attendance.DeleteShift", "id", a.Store.DeleteShift))
 	a.route(mux, "PUT "+Base+"/assignments/{id}", "attendance.SaveAssignment", false, a.saveAssignment)
 	a.route(mux, "DELETE "+Base+"/assignments/{id}", "attendance.DeleteAssignment", false, a.deleteAssignment)
 	a.route(mux, "GET "+Base+"/holidays", "attendance.Holidays", false, a.holidays)
 	a.route(mux, "PUT "+Base+"/holidays/{date}", "attendance.SaveHoliday", false, a.saveHoliday)
-	a.route(mux, "DELETE "+Base+"/holidays/{date}", "attendance.DeleteHoliday", false, a.deleteHoliday)
+	a.route(mux, "DELETE "+Base+"/holidays/{date}", "attendance.DeleteHoliday", false, a.deleteRule("attendance.DeleteHoliday", "date", a.Store.DeleteHoliday))
 	a.route(mux, "PUT "+Base+"/policy", "attendance.SavePolicy", false, a.savePolicy)
 	a.route(mux, "POST "+Base+"/devices/{employee}/rebind", "attendance.RebindDevice", true, a.rebind)
 	a.route(mux, "POST "+Base+"/corrections", "attendance.RequestCorrection", true, a.requestCorrection)
