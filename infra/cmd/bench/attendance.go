@@ -211,21 +211,7 @@ func pacedCalls(ctx context.Context, name string, workers int, period, dur time.
 // n employees through the directory; it returns their access tokens.
 func attendanceCompany(ctx context.Context, s *identityStack, n int) ([]string, error) {
 	const domain = "clockin.lantau.hk"
-	admin := "chan@" + domain
-	if _, err := s.call(ctx, 0, "POST", "/v1/companies", "", http.StatusCreated, map[string]any{
-		"companyName": "Clock-in Bench Ltd", "domain": domain, "dataRegion": "ap-east-1",
-		"adminName": "Chan Tai Man", "adminEmail": admin, "password": benchPassword,
-	}); err != nil {
-		return nil, err
-	}
-	links, err := s.links("company-confirmation")
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.call(ctx, 0, "POST", "/v1/companies/confirm", "", http.StatusOK, map[string]any{"token": links[admin]}); err != nil {
-		return nil, err
-	}
-	_, boss, err := s.enrol(ctx, 0, admin)
+	boss, err := s.newCompany(ctx, "Clock-in Bench Ltd", domain)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +255,8 @@ func attendanceCompany(ctx context.Context, s *identityStack, n int) ([]string, 
 	}); err != nil {
 		return nil, fmt.Errorf("employees: %w", err)
 	}
-	if links, err = s.links("invitation"); err != nil {
+	links, err := s.links("invitation")
+	if err != nil {
 		return nil, err
 	}
 	tokens := make([]string, n)

@@ -208,21 +208,7 @@ type benchUser struct{ email, secret string }
 // and makes n employees who have accepted their invitation and enrolled TOTP.
 func (s *identityStack) company(ctx context.Context, n int) ([]benchUser, error) {
 	const domain = "bench.lantau.hk"
-	admin := "chan@" + domain
-	if _, err := s.call(ctx, 0, "POST", "/v1/companies", "", http.StatusCreated, map[string]any{
-		"companyName": "Bench Trading", "domain": domain, "dataRegion": "ap-east-1",
-		"adminName": "Chan Tai Man", "adminEmail": admin, "password": benchPassword,
-	}); err != nil {
-		return nil, err
-	}
-	links, err := s.links("company-confirmation")
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.call(ctx, 0, "POST", "/v1/companies/confirm", "", http.StatusOK, map[string]any{"token": links[admin]}); err != nil {
-		return nil, err
-	}
-	_, access, err := s.enrol(ctx, 0, admin)
+	access, err := s.newCompany(ctx, "Bench Trading", domain)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +233,8 @@ func (s *identityStack) company(ctx context.Context, n int) ([]benchUser, error)
 	}); err != nil {
 		return nil, fmt.Errorf("invite: %w", err)
 	}
-	if links, err = s.links("invitation"); err != nil {
+	links, err := s.links("invitation")
+	if err != nil {
 		return nil, err
 	}
 	if err := each(func(ctx context.Context, w int, u *benchUser) error {
@@ -396,3 +383,24 @@ func audienceOf(jws string) (string, error) {
 }
 
 func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+
+// newCompany registers and confirms a company on domain and enrols its
+// super admin (chan@domain) in TOTP; it returns the admin's access token.
+func (s *identityStack) newCompany(ctx context.Context, name, domain string) (string, error) {
+	admin := "chan@" + domain
+	if _, err := s.call(ctx, 0, "POST", "/v1/companies", "", http.StatusCreated, map[string]any{
+		"companyName": name, "domain": domain, "dataRegion": "ap-east-1",
+		"adminName": "Chan Tai Man", "adminEmail": admin, "password": benchPassword,
+	}); err != nil {
+		return "", err
+	}
+	links, err := s.links("company-confirmation")
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.call(ctx, 0, "POST", "/v1/companies/confirm", "", http.StatusOK, map[string]any{"token": links[admin]}); err != nil {
+		return "", err
+	}
+	_, access, err := s.enrol(ctx, 0, admin)
+	return access, err
+}
