@@ -51,6 +51,7 @@ func TestOpen_RefusesBadSchemasAndPaths(t *testing.T) {
 		"index twice":            {filepath.Join(dir, "c.db"), table.Schema{PK: "PK", SK: "SK", Indexes: []table.IndexSchema{{Name: "G", PK: "X"}, {Name: "G", PK: "Y"}}}},
 		"index on the table key": {filepath.Join(dir, "d.db"), table.Schema{PK: "PK", SK: "SK", Indexes: []table.IndexSchema{{Name: "G", PK: "PK"}}}},
 		"no path":                {"", table.Lantau},
+		"index name too long":    {filepath.Join(dir, "e.db"), table.Schema{PK: "PK", SK: "SK", Indexes: []table.IndexSchema{{Name: strings.Repeat("G", 256), PK: "X"}}}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

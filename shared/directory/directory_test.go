@@ -390,6 +390,16 @@ func TestCreateEmployee_ValidatesFields(t *testing.T) {
 	require.Len(t, f.accounts.provisioned, 1)
 	assert.Equal(t, "何", f.accounts.provisioned[0].Name)
 	assert.Equal(t, e.ID, f.accounts.provisioned[0].ID)
+
+	for n, ok := range map[int]bool{32: true, 33: false} {
+		_, err = f.dir.CreateEmployee(ctx, superAdmin(), directory.NewEmployee{Email: fmt.Sprintf("n%d@acme.com.hk", n), Profile: directory.Profile{
+			NameEn: "Number Test", EmployeeNumber: strings.Repeat("9", n)}})
+		if ok {
+			assert.NoError(t, err, "an employee number of %d characters", n)
+		} else {
+			assertField(t, err, "employeeNumber", "format")
+		}
+	}
 }
 
 func TestAuthorize_LimitsScopedAdminsToTheirSubtree(t *testing.T) {

@@ -26,9 +26,12 @@ type Envelope struct {
 	Data       json.RawMessage `json:"data"`       // the event's own fields
 }
 
+// The lengths are checked apart from the patterns: a counted repetition
+// such as {1,80} compiles to 80 copies, which cost every function's cold
+// start a few hundred microseconds.
 var (
-	sourcePattern = regexp.MustCompile(`^lantau\.[a-z][a-z0-9-]{1,40}$`)
-	typePattern   = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{1,80}$`)
+	sourcePattern = regexp.MustCompile(`^lantau\.[a-z][a-z0-9-]+$`) // and at most 48 bytes
+	typePattern   = regexp.MustCompile(`^[A-Z][A-Za-z0-9]+$`)       // and at most 81 bytes
 )
 
 // ErrInvalid is returned for an envelope that must not be published.
@@ -49,9 +52,9 @@ func (e Envelope) Validate() error {
 	switch {
 	case e.ID == "":
 		return fmt.Errorf("%w: no id", ErrInvalid)
-	case !sourcePattern.MatchString(e.Source):
+	case len(e.Source) > len("lantau.")+41 || !sourcePattern.MatchString(e.Source):
 		return fmt.Errorf("%w: source %q must look like lantau.<domain>", ErrInvalid, e.Source)
-	case !typePattern.MatchString(e.Type):
+	case len(e.Type) > 81 || !typePattern.MatchString(e.Type):
 		return fmt.Errorf("%w: type %q must be PascalCase", ErrInvalid, e.Type)
 	case e.Tenant == "":
 		return fmt.Errorf("%w: no tenant", ErrInvalid)

@@ -2,6 +2,7 @@ package event_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,11 @@ func TestNew_ValidatesTheEnvelope(t *testing.T) {
 		{"valid", "lantau.directory", "EmployeeLeft", "t-acme", "u-1", map[string]int{"a": 1}, ""},
 		{"source outside lantau", "acme.crm", "EmployeeLeft", "t-acme", "u-1", nil, "source"},
 		{"type not PascalCase", "lantau.directory", "employee_left", "t-acme", "u-1", nil, "type"},
+		{"longest source", "lantau.d" + strings.Repeat("x", 40), "EmployeeLeft", "t-acme", "u-1", nil, ""},
+		{"source too long", "lantau.d" + strings.Repeat("x", 41), "EmployeeLeft", "t-acme", "u-1", nil, "source"},
+		{"source of one letter", "lantau.d", "EmployeeLeft", "t-acme", "u-1", nil, "source"},
+		{"longest type", "lantau.directory", "E" + strings.Repeat("x", 80), "t-acme", "u-1", nil, ""},
+		{"type too long", "lantau.directory", "E" + strings.Repeat("x", 81), "t-acme", "u-1", nil, "type"},
 		{"no tenant", "lantau.directory", "EmployeeLeft", "", "u-1", nil, "tenant"},
 		{"no actor", "lantau.directory", "EmployeeLeft", "t-acme", "", nil, "actor"},
 		{"data that cannot be JSON", "lantau.directory", "EmployeeLeft", "t-acme", "u-1", make(chan int), "data"},

@@ -65,7 +65,7 @@ func (s *Service) CompanyForSignIn(ctx context.Context, idOrDomain string) (stri
 		}
 		tenant = claim.Tenant
 	}
-	if !tenantRE.MatchString(tenant) || tenant == PlatformTenant {
+	if !validTenant(tenant) || tenant == PlatformTenant {
 		return "", notFound("malformed company reference")
 	}
 	c, err := s.loadCompany(ctx, tenant)
@@ -209,7 +209,7 @@ func (s *Service) EndSSOCallback(ctx context.Context, tenant string, c Client, f
 		reason = "sso-failed"
 	}
 	actor := "anonymous"
-	if tenant == "" || !tenantRE.MatchString(tenant) {
+	if tenant == "" || !validTenant(tenant) {
 		tenant = PlatformTenant
 	}
 	s.publish(ctx, tenant, actor, EventLoginFailed, map[string]any{"reason": reason, "method": LoginMethodSSO,

@@ -193,7 +193,7 @@ type configRecord struct {
 // the secret. Errors: 400 CodeConfigInvalid with field errors.
 func (c *Configs) Save(ctx context.Context, tenant string, cfg Config) (Config, error) {
 	const op = "sso.Configs.Save"
-	if !tenantRE.MatchString(tenant) {
+	if !validTenant(tenant) {
 		return Config{}, problem.E(op, problem.Internal, fmt.Sprintf("tenant %q", tenant))
 	}
 	cfg = cfg.normalize()
