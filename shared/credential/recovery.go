@@ -96,6 +96,25 @@ func (r *RecoveryCodes) Consume(ctx context.Context, tenant, user, code string) 
 	}
 }
 
+// Clear removes all of user's recovery codes (their second factor was
+// reset) and returns how many there were.
+func (r *RecoveryCodes) Clear(ctx context.Context, tenant, user string) (int, error) {
+	const op = "credential.RecoveryCodes.Clear"
+	if tenant == "" || user == "" {
+		return 0, problem.E(op, problem.Invalid, "tenant and user are required")
+	}
+	page, err := r.store.Query(ctx, table.Query{Tenant: tenant, PK: recoveryPK(user), Limit: table.MaxQueryLimit})
+	if err != nil {
+		return 0, problem.E(op, problem.Other, err)
+	}
+	for _, it := range page.Items {
+		if err := r.store.Delete(ctx, it.Key, table.Always); err != nil && !errors.Is(err, table.ErrNotFound) {
+			return 0, problem.E(op, problem.Other, err)
+		}
+	}
+	return len(page.Items), nil
+}
+
 // Remaining counts user's unused recovery codes.
 func (r *RecoveryCodes) Remaining(ctx context.Context, tenant, user string) (int, error) {
 	page, err := r.store.Query(ctx, table.Query{Tenant: tenant, PK: recoveryPK(user), Limit: table.MaxQueryLimit})

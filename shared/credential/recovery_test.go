@@ -122,3 +122,27 @@ func TestRecoveryCodes_ConcurrentUseOfOneCode_OneSucceeds(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int32(1), wins.Load())
 }
+
+func TestRecoveryCodes_ClearRemovesEveryCode(t *testing.T) {
+	rc := credential.NewRecoveryCodes(newStore(t))
+	ctx := t.Context()
+	codes, err := rc.Replace(ctx, tenant, "u-1")
+	require.NoError(t, err)
+	other, err := rc.Replace(ctx, tenant, "u-2")
+	require.NoError(t, err)
+	n, err := rc.Clear(ctx, tenant, "u-1")
+	require.NoError(t, err)
+	assert.Equal(t, len(codes), n)
+	left, err := rc.Remaining(ctx, tenant, "u-1")
+	require.NoError(t, err)
+	assert.Zero(t, left)
+	ok, err := rc.Consume(ctx, tenant, "u-1", codes[0])
+	require.NoError(t, err)
+	assert.False(t, ok, "a cleared code no longer works")
+	ok, err = rc.Consume(ctx, tenant, "u-2", other[0])
+	require.NoError(t, err)
+	assert.True(t, ok, "another user's codes stay")
+	n, err = rc.Clear(ctx, tenant, "u-1")
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}

@@ -57,6 +57,10 @@ type Throttle struct {
 	store   table.Store
 	Account Policy
 	Network Policy
+	// Name keeps the counters of a throttle of something other than
+	// sign-ins (password reset requests) apart from the sign-in counters:
+	// it goes into their keys. "" is the sign-in throttle.
+	Name string
 }
 
 // NewThrottle returns a Throttle with the default policies, storing in store.
@@ -129,12 +133,40 @@ func (t *Throttle) Succeed(ctx context.Context, tenant, account, ip string, now 
 // Failures counts the failed attempts on account in the rolling Window
 // before now (to the minute), including unsettled ones.
 func (t *Throttle) Failures(ctx context.Context, tenant, account string, now time.Time) (int, error) {
-	c, _, _, err := t.load(ctx, table.Key{Tenant: tenant, PK: accountPK(account), SK: "C"})
+	c, _, _, err := t.load(ctx, t.accountKey(tenant, account))
 	if err != nil {
 		return 0, problem.E("credential.Throttle.Failures", problem.Other, err)
 	}
 	c.prune(t.Account, now)
 	return c.failures(), nil
+}
+
+// Clear forgets account's failures (not its network's): for when the
+// account's owner has proved who they are another way, such as a password
+// reset by a link mailed to them.
+func (t *Throttle) Clear(ctx context.Context, tenant, account string) error {
+	if tenant == "" || account == "" {
+		return problem.E("credential.Throttle.Clear", problem.Invalid, "tenant and account are required")
+	}
+	if err := t.store.Delete(ctx, t.accountKey(tenant, account), table.Always); err != nil && !errors.Is(err, table.ErrNotFound) {
+		return problem.E("credential.Throttle.Clear", problem.Other, err)
+	}
+	return nil
+}
+
+func (t *Throttle) accountKey(tenant, account string) table.Key {
+	return table.Key{Tenant: tenant, PK: t.prefix() + accountPK(account), SK: "C"}
+}
+
+func (t *Throttle) networkKey(tenant, ip string) table.Key {
+	return table.Key{Tenant: tenant, PK: t.prefix() + networkPK(ip), SK: "C"}
+}
+
+func (t *Throttle) prefix() string {
+	if t.Name == "" {
+		return ""
+	}
+	return t.Name + "#"
 }
 
 func accountPK(account string) string {
@@ -165,10 +197,7 @@ func (t *Throttle) update(ctx context.Context, op, tenant, account, ip string, n
 	if ip == "" {
 		ip = "unknown"
 	}
-	keys := [2]table.Key{
-		{Tenant: tenant, PK: accountPK(account), SK: "C"},
-		{Tenant: tenant, PK: networkPK(ip), SK: "C"},
-	}
+	keys := [2]table.Key{t.accountKey(tenant, account), t.networkKey(tenant, ip)}
 	pols := [2]Policy{t.Account, t.Network}
 	for try := range maxTries {
 		var cs [2]counter

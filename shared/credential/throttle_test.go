@@ -262,3 +262,36 @@ func TestThrottle_NoDelayDueMeansNoWaitEvenIfAnotherAttemptIsStampedLater(t *tes
 	require.NoError(t, err, "a success from the same network is no reason to wait")
 	assert.Zero(t, wait)
 }
+
+// Clear forgets an account's failures, not its network's; a named throttle
+// counts apart from the sign-in throttle on the same store.
+func TestThrottle_ClearForgetsTheAccountAndNamesKeepThrottlesApart(t *testing.T) {
+	store := newStore(t)
+	signIn, resets := credential.NewThrottle(store), credential.NewThrottle(store)
+	resets.Name = "PWRESET"
+	ctx := t.Context()
+	now := clock()
+	const ip = "203.0.113.7"
+	for range 4 {
+		require.NoError(t, signIn.Fail(ctx, tenant, email, ip, now))
+	}
+	_, err := signIn.Check(ctx, tenant, email, ip, now)
+	require.Equal(t, problem.TooManyRequests, problem.KindOf(err), "four failures: the account waits")
+	wait, err := resets.Check(ctx, tenant, email, ip, now)
+	require.NoError(t, err, "the named throttle has its own counters")
+	assert.Zero(t, wait)
+	n, err := resets.Failures(ctx, tenant, email, now)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "its own reservation only")
+
+	require.NoError(t, signIn.Clear(ctx, tenant, email))
+	n, err = signIn.Failures(ctx, tenant, email, now)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	_, err = signIn.Check(ctx, tenant, email, ip, now)
+	require.NoError(t, err, "the account's failures are forgotten")
+	_, err = signIn.Check(ctx, tenant, "other@acme.com.hk", ip, now)
+	require.NoError(t, err, "the network's 4 failures stay under its free 20")
+	require.NoError(t, signIn.Clear(ctx, tenant, "never-seen@acme.com.hk"), "clearing nothing is fine")
+	assert.Equal(t, problem.Invalid, problem.KindOf(signIn.Clear(ctx, "", email)))
+}

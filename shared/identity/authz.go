@@ -99,6 +99,12 @@ const (
 	PermReviewSecurity Permission = "identity.security.read"
 	// PermSetCompanyPolicy: change the company's sign-in policy.
 	PermSetCompanyPolicy Permission = "identity.company.policy"
+	// PermChangePassword: change one's own password (knowing the current one).
+	PermChangePassword Permission = "identity.self.password"
+	// PermResetMFA: remove another user's second factor so that they enrol
+	// again (a lost phone). ResetMFA also needs PermAssignRoles when the
+	// user is an admin or super admin.
+	PermResetMFA Permission = "identity.users.mfa.reset"
 )
 
 // rules says who holds each permission. A permission missing here is held
@@ -114,6 +120,18 @@ var rules = map[Permission]func(Actor) bool{
 	PermAssignRoles:      func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Role == RoleSuperAdmin },
 	PermReviewSecurity:   func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Role == RoleSuperAdmin },
 	PermSetCompanyPolicy: func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Role == RoleSuperAdmin },
+	// An enrol-only token proves the password only: it may not change it.
+	PermChangePassword: func(a Actor) bool { return a.HasScope(ScopeAPI) },
+	// Resetting a second factor follows deactivation, the other thing done
+	// to an account that has lost control of a credential: whoever may stop
+	// an account (a company-wide directory admin, for employees) may also
+	// send it back to enrolment, and admins' accounts need a super admin
+	// (PermAssignRoles, checked in ResetMFA against the target). A reset
+	// grants nobody access, since the password is still needed, but with a
+	// stolen password it would strip the account's last defence, so it is
+	// kept to those who could already deactivate the account, never on
+	// oneself (ResetMFA refuses), and always audited.
+	PermResetMFA: func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Administers(AreaDirectory) && a.Department == "" },
 }
 
 var (

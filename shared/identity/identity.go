@@ -16,7 +16,8 @@
 //	_lantau       EMAIL#<email>      CLAIM      the company and user of an address
 //	<company>     COMPANY            COMPANY    the company
 //	<company>     USERS              USER#<id>  a user (one partition: lists are one query)
-//	<company>     LINK#<sha256>      LINK       a one-time link (confirmation, invitation)
+//	<company>     LINK#<sha256>      LINK       a one-time link (confirmation, invitation, password reset)
+//	<company>     PWRESET#<user>     PWRESET    the user's one live password reset link (its hash)
 //	<company>     CHALLENGE#<sha256> CHALLENGE  a sign-in waiting for its second factor
 //
 // Items of a registration that is never confirmed expire with its link, so
@@ -49,6 +50,15 @@ const (
 	EventUserDeactivated    = "UserDeactivated"
 	EventMFAPolicyChanged   = "MFAPolicyChanged"
 	EventRefreshTokenReused = "RefreshTokenReused"
+	// EventPasswordChanged: a user's password was changed by its owner
+	// ("method":"change") or set through a mailed reset link ("reset").
+	EventPasswordChanged = "PasswordChanged"
+	// EventPasswordResetRequested: a reset link was mailed to an active
+	// user (requests for other addresses are not recorded anywhere).
+	EventPasswordResetRequested = "PasswordResetRequested"
+	// EventMFAReset: an admin removed a user's second factor and recovery
+	// codes; the user must enrol again.
+	EventMFAReset = "MFAReset"
 	// EventLoginFailuresRepeated: an account's failed sign-ins reached
 	// RepeatedFailuresThreshold within an hour; its owner was mailed.
 	EventLoginFailuresRepeated = "LoginFailuresRepeated"

@@ -81,6 +81,14 @@ func TestAuthorize_DeniesByDefault(t *testing.T) {
 		{deptAdmin, identity.PermReadUsers, false},
 		{deptAdmin, identity.PermReadSelf, true},
 		{noScope, identity.PermAssignRoles, false},
+		{employee, identity.PermChangePassword, true},
+		{enrolOnly, identity.PermChangePassword, false}, // proves the password only
+		{super, identity.PermResetMFA, true},
+		{dirAdmin, identity.PermResetMFA, true}, // employees' factors; ResetMFA needs a super admin for admins'
+		{auditAdmin, identity.PermResetMFA, false},
+		{deptAdmin, identity.PermResetMFA, false},
+		{employee, identity.PermResetMFA, false},
+		{noScope, identity.PermResetMFA, false},
 		{super, identity.Permission("identity.unknown"), false},
 		{identity.Actor{Role: identity.RoleSuperAdmin, Scopes: full}, identity.PermReadSelf, false},
 	}
@@ -184,6 +192,14 @@ func newDomain(t *testing.T) *domain {
 		Refreshes: &token.Refreshes{Table: store},
 	})
 	return d
+}
+
+// stopClock makes the service's clock stand at the current time, which
+// the caller moves by setting *now.
+func (d *domain) stopClock() *time.Time {
+	now := time.Now()
+	d.svc.Now = func() time.Time { return now }
+	return &now
 }
 
 // activeCompany registers and confirms a company and returns its super admin.
@@ -292,13 +308,12 @@ func (e *events) count(typ string) int {
 // until the hour has passed; failures for unknown addresses alert nobody.
 func TestLogin_RepeatedFailuresAlertTheOwnerOncePerHour(t *testing.T) {
 	d := newDomain(t)
-	now := time.Now()
-	d.svc.Now = func() time.Time { return now }
+	now := d.stopClock()
 	d.activeCompany(t, "acme-alerts.hk")
 	ctx := context.Background()
 	fail := func(email string, times int) {
 		for range times {
-			now = now.Add(time.Minute) // past each growing delay
+			*now = now.Add(time.Minute) // past each growing delay
 			_, err := d.svc.Login(ctx, email, "not the password at all", identity.Client{IP: "198.51.100.9"})
 			require.Equal(t, problem.Unauthenticated, problem.KindOf(err), "%v", err)
 		}
@@ -328,7 +343,7 @@ func TestLogin_RepeatedFailuresAlertTheOwnerOncePerHour(t *testing.T) {
 	fail("nobody@acme-alerts.hk", identity.RepeatedFailuresThreshold+1)
 	assert.Equal(t, 1, alerts(), "unknown addresses alert nobody")
 
-	now = now.Add(2 * time.Hour)
+	*now = now.Add(2 * time.Hour)
 	fail("chan@acme-alerts.hk", identity.RepeatedFailuresThreshold)
 	assert.Equal(t, 2, alerts(), "an attack that goes on is reported again after the hour")
 	assert.Equal(t, 2, d.events.count(identity.EventLoginFailuresRepeated))

@@ -92,14 +92,11 @@ func (s *Service) Login(ctx context.Context, email, password string, c Client) (
 		s.loginFailed(ctx, tenant, user.ID, "unknown-account", c)
 		return LoginResult{}, badCredentials(op, "no such account")
 	}
-	ok, rehash, err := credential.Verify(password, user.PasswordHash)
+	ok, rehash, err := s.verifyPassword(ctx, tenant, user, account, password, "wrong-password", c)
 	if err != nil {
-		s.settle(ctx, account, c.IP, false)
 		return LoginResult{}, problem.Wrap(op, err)
 	}
 	if !ok {
-		s.settle(ctx, account, c.IP, false)
-		s.loginFailed(ctx, tenant, user.ID, "wrong-password", c)
 		return LoginResult{}, badCredentials(op, "wrong password")
 	}
 	switch user.Status {
@@ -252,6 +249,22 @@ func (s *Service) takeAttempt(ctx context.Context, key table.Key) (challenge, er
 		}
 	}
 	return challenge{}, problem.E(op, problem.Conflict, problem.Code("challenge-contention"), "too many concurrent answers")
+}
+
+// verifyPassword checks password against user's hash, an attempt the
+// throttle admitted on account: an error or a wrong password settles it as
+// a failure, and a wrong one is a LoginFailed (with reason) that counts
+// towards the repeated-failures alert. The caller settles a right one.
+func (s *Service) verifyPassword(ctx context.Context, tenant string, user User, account, password, reason string, c Client) (ok, rehash bool, err error) {
+	ok, rehash, err = credential.Verify(password, user.PasswordHash)
+	switch {
+	case err != nil:
+		s.settle(ctx, account, c.IP, false)
+	case !ok:
+		s.settle(ctx, account, c.IP, false)
+		s.loginFailed(ctx, tenant, user.ID, reason, c)
+	}
+	return ok, rehash, err
 }
 
 // settle records the outcome of a throttled attempt.

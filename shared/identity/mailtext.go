@@ -84,3 +84,45 @@ func repeatedFailuresMail(lang i18n.Lang, to, tenant, name string, failures int,
 		name, failures, hkTime(at), ip)
 	return m
 }
+
+// localMail is a mail in its reader's language.
+func localMail(lang i18n.Lang, to, tenant, kind string, subject, text i18n.Text) mail.Message {
+	return mail.Message{To: to, Tenant: tenant, Kind: kind, Subject: subject.T(lang), Text: text.T(lang)}
+}
+
+func passwordResetMail(lang i18n.Lang, to, tenant, name, url string, expires time.Time) mail.Message {
+	return localMail(lang, to, tenant, "password-reset",
+		i18n.Text{EN: "Lantau: set a new password", ZH: "Lantau：設定新密碼"},
+		i18n.Text{
+			EN: fmt.Sprintf("Hello %s,\n\nSomeone asked to set a new password for your Lantau account. Open this link to choose one (it works once, for %d minutes, until %s; a newer request replaces it):\n\n%s\n\nIf you use an authenticator app, you will still need it to sign in. If you did not ask for this, ignore this mail: your password stays as it is.\n\nLantau\n",
+				name, int(PasswordResetTTL.Minutes()), hkTime(expires), url),
+			ZH: fmt.Sprintf("%s 你好：\n\n有人要求為你的 Lantau 帳戶設定新密碼。請按以下連結設定（只可使用一次，%d 分鐘內、即 %s 前有效；再次要求會取代此連結）：\n\n%s\n\n如你已設定驗證器應用程式，登入時仍須使用。如你沒有提出要求，請忽略此電郵，你的密碼不會改變。\n\nLantau\n",
+				name, int(PasswordResetTTL.Minutes()), hkTime(expires), url),
+		})
+}
+
+func passwordChangedMail(lang i18n.Lang, to, tenant, name string, at time.Time, ip string, reset bool) mail.Message {
+	how := i18n.Text{EN: "was changed", ZH: "已被更改"}
+	if reset {
+		how = i18n.Text{EN: "was set through a password reset link", ZH: "已透過重設密碼連結重新設定"}
+	}
+	return localMail(lang, to, tenant, "password-changed",
+		i18n.Text{EN: "Lantau: your password was changed", ZH: "Lantau：你的密碼已更改"},
+		i18n.Text{
+			EN: fmt.Sprintf("Hello %s,\n\nThe password of your Lantau account %s at %s (IP address %s). Your other sign-ins have been ended.\n\nIf this was not you, reset your password now (\"Forgot password\" on the sign-in page) and tell your company's admin at once.\n\nLantau\n",
+				name, how.EN, hkTime(at), ip),
+			ZH: fmt.Sprintf("%s 你好：\n\n你的 Lantau 帳戶密碼於 %s %s（IP 地址 %s）。你在其他裝置的登入已被結束。\n\n如這不是你本人，請立即重設密碼（登入頁的「忘記密碼」），並馬上通知公司的管理員。\n\nLantau\n",
+				name, hkTime(at), how.ZH, ip),
+		})
+}
+
+func mfaResetMail(lang i18n.Lang, to, tenant, name string, at time.Time) mail.Message {
+	return localMail(lang, to, tenant, "mfa-reset",
+		i18n.Text{EN: "Lantau: your two-factor sign-in was reset", ZH: "Lantau：你的雙重認證已被重設"},
+		i18n.Text{
+			EN: fmt.Sprintf("Hello %s,\n\nAn admin of your company removed the authenticator app and recovery codes of your Lantau account at %s, and ended your sign-ins. The next time you sign in with your password you will be asked to set up two-factor sign-in again.\n\nIf you did not ask for this, tell your company's super admin at once.\n\nLantau\n",
+				name, hkTime(at)),
+			ZH: fmt.Sprintf("%s 你好：\n\n公司的管理員於 %s 移除了你 Lantau 帳戶的驗證器應用程式及備用碼，並結束了你的所有登入。下次以密碼登入時，你須重新設定雙重認證。\n\n如你沒有提出要求，請立即通知公司的超級管理員。\n\nLantau\n",
+				name, hkTime(at)),
+		})
+}

@@ -140,3 +140,63 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Actor, code string, c Clien
 	}
 	return out, nil
 }
+
+// ResetMFA removes a user's second factor and recovery codes, for a user
+// who lost their authenticator: every sign-in of the user ends and their
+// tokens stop working, and their next password sign-in gets the token that
+// can only enrol a new factor (or full tokens, for an employee of a company
+// that does not require one). Who may: see PermResetMFA; an admin's or
+// super admin's factor needs a super admin, and nobody resets their own
+// (403 "own-mfa-reset": another admin must, so that one stolen sign-in
+// cannot strip its own account's factor). The user is mailed, and MFAReset
+// goes to the audit trail.
+func (s *Service) ResetMFA(ctx context.Context, a Actor, id string) (UserView, error) {
+	const op = "identity.ResetMFA"
+	if err := Authorize(a, PermResetMFA); err != nil {
+		return UserView{}, err
+	}
+	if id == a.User {
+		return UserView{}, problem.E(op, problem.Forbidden, problem.Code("own-mfa-reset"), i18n.Text{
+			EN: "You cannot reset your own two-factor sign-in. Use a recovery code to sign in, or ask another admin to reset it.",
+			ZH: "你不能重設自己的雙重認證。請以備用碼登入，或請另一位管理員代為重設。",
+		})
+	}
+	var target User
+	view, err := s.changeUser(ctx, op, a, id, func(_ *Company, u *User) (string, any, error) {
+		if u.IsAdmin() && a.Role != RoleSuperAdmin {
+			return "", nil, problem.E(op, problem.Forbidden, problem.Code("forbidden"), i18n.Text{
+				EN: "Only a super admin can reset an admin's two-factor sign-in.", ZH: "只有超級管理員可重設管理員的雙重認證。",
+			})
+		}
+		if u.Status != UserActive {
+			return "", nil, problem.E(op, problem.Conflict, problem.Code("user-not-active"), i18n.Text{
+				EN: "Only an active user's two-factor sign-in can be reset.", ZH: "只可重設已啟用用戶的雙重認證。",
+			})
+		}
+		if !u.HasTOTP() && len(u.TOTPPending) == 0 {
+			return "", nil, problem.E(op, problem.Conflict, problem.Code("mfa-not-enrolled"), i18n.Text{
+				EN: "This user has not set up two-factor sign-in: there is nothing to reset.",
+				ZH: "此用戶尚未設定雙重認證，無須重設。",
+			})
+		}
+		had := u.HasTOTP()
+		u.TOTPSealed, u.TOTPPending, u.TOTPEnrolled = nil, nil, time.Time{}
+		target = *u
+		return EventMFAReset, map[string]any{"user": u.ID, "hadFactor": had}, nil
+	})
+	if err != nil {
+		return UserView{}, err
+	}
+	if _, err := s.Refreshes.RevokeUser(ctx, a.Tenant, id); err != nil {
+		return UserView{}, problem.Wrap(op, err)
+	}
+	// Codes left behind could not be used (LoginMFA needs a factor) and a
+	// new enrolment replaces them; clearing them is tidiness, not safety.
+	if _, err := s.recovery.Clear(ctx, a.Tenant, id); err != nil {
+		s.Log.ErrorContext(ctx, "recovery codes not cleared after a second factor reset", "error", err.Error())
+	}
+	if err := s.send(ctx, mfaResetMail(langOf(target.Lang), target.Email, a.Tenant, target.Name, s.Now())); err != nil {
+		s.Log.ErrorContext(ctx, "second factor reset not mailed", "error", err.Error())
+	}
+	return view, nil
+}

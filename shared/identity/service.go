@@ -16,10 +16,11 @@ import (
 
 // Lifetimes.
 const (
-	ConfirmationTTL = 24 * time.Hour     // a registration's confirmation link
-	InvitationTTL   = 7 * 24 * time.Hour // an invitation link
-	ChallengeTTL    = 5 * time.Minute    // a sign-in waiting for its second factor
-	maxMFAAttempts  = 5                  // wrong codes per challenge
+	ConfirmationTTL  = 24 * time.Hour     // a registration's confirmation link
+	InvitationTTL    = 7 * 24 * time.Hour // an invitation link
+	ChallengeTTL     = 5 * time.Minute    // a sign-in waiting for its second factor
+	PasswordResetTTL = 30 * time.Minute   // a password reset link
+	maxMFAAttempts   = 5                  // wrong codes per challenge
 )
 
 // TOTPIssuer is the name authenticator apps show.
@@ -58,9 +59,12 @@ type Service struct {
 	// ssoThrottle counts failed SSO callbacks: per network address only
 	// (its "account" is the address too), see ssoThrottleAccount.
 	ssoThrottle *credential.Throttle
-	used        *credential.UsedCodes
-	recovery    *credential.RecoveryCodes
-	novelty     *credential.Novelty
+	// resetThrottle counts password reset requests per address and per
+	// network, apart from the sign-in counters (see newResetThrottle).
+	resetThrottle *credential.Throttle
+	used          *credential.UsedCodes
+	recovery      *credential.RecoveryCodes
+	novelty       *credential.Novelty
 }
 
 // New returns a Service over deps.
@@ -73,12 +77,13 @@ func New(deps Deps) *Service {
 	}
 	deps.PublicURL = strings.TrimSuffix(deps.PublicURL, "/")
 	return &Service{
-		Deps:        deps,
-		throttle:    credential.NewThrottle(deps.Store),
-		ssoThrottle: networkThrottle(deps.Store),
-		used:        credential.NewUsedCodes(deps.Store),
-		recovery:    credential.NewRecoveryCodes(deps.Store),
-		novelty:     credential.NewNovelty(deps.Store),
+		Deps:          deps,
+		throttle:      credential.NewThrottle(deps.Store),
+		ssoThrottle:   networkThrottle(deps.Store),
+		resetThrottle: newResetThrottle(deps.Store),
+		used:          credential.NewUsedCodes(deps.Store),
+		recovery:      credential.NewRecoveryCodes(deps.Store),
+		novelty:       credential.NewNovelty(deps.Store),
 	}
 }
 

@@ -57,7 +57,7 @@ type emailClaim struct {
 	User   string `json:"user"`
 }
 
-// link is a one-time link: company confirmation or invitation.
+// link is a one-time link: company confirmation, invitation or password reset.
 type link struct {
 	Purpose   string    `json:"purpose"`
 	User      string    `json:"user"`
@@ -68,7 +68,19 @@ type link struct {
 const (
 	linkConfirmCompany = "confirm-company"
 	linkInvitation     = "invitation"
+	linkPasswordReset  = "password-reset"
 )
+
+// resetKey names a user's one live password reset link: a new request
+// deletes the link it names, so only the newest link works.
+func resetKey(tenant, user string) table.Key {
+	return table.Key{Tenant: tenant, PK: "PWRESET#" + user, SK: "PWRESET"}
+}
+
+// resetPointer is the item at resetKey.
+type resetPointer struct {
+	Hash string `json:"hash"`
+}
 
 // challenge is a sign-in whose password was right, waiting for its second factor.
 type challenge struct {

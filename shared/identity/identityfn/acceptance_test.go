@@ -191,6 +191,9 @@ func TestAcceptance_CrossTenantSweep(t *testing.T) {
 			map[string]any{"email": fmt.Sprintf("sweep%d@%s", n, a.Domain), "name": "Sweep"},
 			map[string]any{"code": "000000"},
 			map[string]any{"refreshToken": b.Refresh},
+			// A wrong current password: the change is refused (400) after
+			// the handler and the domain have read the caller's account.
+			map[string]any{"currentPassword": "not the password at all", "newPassword": "a brand new harbour passphrase 2026"},
 		}
 	}
 	before := snapshot(t, s, b)

@@ -74,7 +74,7 @@ func (a *API) Handler() http.Handler {
 	// Registration. Anonymous callers share one idempotency namespace.
 	register := httpapi.Handle("identity.Register", a.register)
 	mux.Handle("POST /v1/companies", anonymous(idempotency.Middleware(a.Guard, "identity.register", false)(register)))
-	mux.Handle("GET /v1/companies/confirm", linkPage("confirm", "/v1/companies/confirm", false))
+	mux.Handle("GET /v1/companies/confirm", linkPage("confirm", "/v1/companies/confirm", ""))
 	public("POST /v1/companies/confirm", "identity.Confirm", a.confirm)
 	signedIn("PUT /v1/companies/{id}/mfa-policy", "identity.SetMFAPolicy", false, a.setMFAPolicy)
 
@@ -86,6 +86,12 @@ func (a *API) Handler() http.Handler {
 	signedIn("POST /v1/auth/totp", "identity.StartTOTP", true, a.startTOTP)
 	signedIn("POST /v1/auth/totp/confirm", "identity.ConfirmTOTP", true, a.confirmTOTP)
 
+	// Passwords: change one's own; a forgotten one is reset by a mailed link.
+	signedIn("POST /v1/auth/password", "identity.ChangePassword", false, a.changePassword)
+	public("POST /v1/auth/password/reset", "identity.RequestPasswordReset", a.requestPasswordReset)
+	mux.Handle("GET /v1/auth/password/reset/confirm", linkPage("reset", "/v1/auth/password/reset/confirm", "newPassword"))
+	public("POST /v1/auth/password/reset/confirm", "identity.ResetPassword", a.resetPassword)
+
 	// Users and roles.
 	signedIn("GET /v1/users", "identity.ListUsers", false, a.listUsers)
 	signedIn("POST /v1/users", "identity.Invite", false, a.invite)
@@ -94,7 +100,8 @@ func (a *API) Handler() http.Handler {
 	signedIn("PUT /v1/users/{id}/roles", "identity.SetRole", false, a.setRole)
 	signedIn("POST /v1/users/{id}/deactivate", "identity.Deactivate", false, a.deactivate)
 	signedIn("POST /v1/users/{id}/invitation", "identity.ResendInvitation", false, a.resendInvitation)
-	mux.Handle("GET /v1/users/invitations/accept", linkPage("accept", "/v1/users/invitations/accept", true))
+	signedIn("POST /v1/users/{id}/mfa/reset", "identity.ResetMFA", false, a.resetMFA)
+	mux.Handle("GET /v1/users/invitations/accept", linkPage("accept", "/v1/users/invitations/accept", "password"))
 	public("POST /v1/users/invitations/accept", "identity.AcceptInvitation", a.acceptInvitation)
 	signedIn("GET /v1/security/summary", "identity.Summary", false, a.summary)
 
@@ -405,17 +412,19 @@ func (a *API) summary(w http.ResponseWriter, r *http.Request, actor identity.Act
 
 // linkPage is what a mailed link opens in a browser: a page whose button
 // posts the token, so that mail scanners that fetch links use nothing up.
-// The invitation page also asks for the new password. It is written with
+// The invitation and password reset pages also ask for the new password,
+// in the form field passwordField ("" for none). It is written with
 // fmt and html.EscapeString rather than html/template: executing a
 // template makes the linker keep every exported method of every type (it
 // calls methods by name through reflection), which adds about 6 MB to the
 // function.
-func linkPage(kind, action string, withPassword bool) http.Handler {
+func linkPage(kind, action, passwordField string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lang := i18n.FromRequest(r)
 		texts := map[string]i18n.Text{
 			"confirm": {EN: "Confirm your company's registration", ZH: "確認公司註冊"},
 			"accept":  {EN: "Set your password to join", ZH: "設定密碼以加入"},
+			"reset":   {EN: "Choose a new password", ZH: "設定新密碼"},
 		}
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
@@ -424,9 +433,9 @@ func linkPage(kind, action string, withPassword bool) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Language", lang.String())
 		var field string
-		if withPassword {
-			field = fmt.Sprintf(`<label>%s <input type="password" name="password" minlength="12" required autocomplete="new-password"></label>
-`, html.EscapeString(i18n.Text{EN: "New password (at least 12 characters)", ZH: "新密碼（最少 12 個字元）"}.T(lang)))
+		if passwordField != "" {
+			field = fmt.Sprintf(`<label>%s <input type="password" name="%s" minlength="12" required autocomplete="new-password"></label>
+`, html.EscapeString(i18n.Text{EN: "New password (at least 12 characters)", ZH: "新密碼（最少 12 個字元）"}.T(lang)), html.EscapeString(passwordField))
 		}
 		_, _ = fmt.Fprintf(w, `<!doctype html>
 <html lang="%s"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Lantau</title></head>
@@ -447,4 +456,73 @@ func (a *API) resendInvitation(w http.ResponseWriter, r *http.Request, actor ide
 		return err
 	}
 	return httpapi.JSON(w, http.StatusAccepted, u)
+}
+
+func (a *API) changePassword(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	var in struct {
+		CurrentPassword string `json:"currentPassword"`
+		NewPassword     string `json:"newPassword"`
+	}
+	if err := httpapi.Decode(w, r, &in); err != nil {
+		return err
+	}
+	ended, err := a.Service.ChangePassword(r.Context(), actor, in.CurrentPassword, in.NewPassword, Client(r, ""))
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusOK, map[string]any{"otherSignInsEnded": ended})
+}
+
+// textResetRequested is the one answer to every reset request, whether or
+// not the address has an account.
+var textResetRequested = i18n.Text{
+	EN: "If an active account uses this address, a link to set a new password has been mailed to it. The link works once, for 30 minutes.",
+	ZH: "如有使用此電郵地址的有效帳戶，我們已把設定新密碼的連結寄往該地址。連結只可使用一次，有效 30 分鐘。",
+}
+
+func (a *API) requestPasswordReset(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Email string `json:"email"`
+	}
+	if err := httpapi.Decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := a.Service.RequestPasswordReset(r.Context(), in.Email, Client(r, "")); err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusAccepted, map[string]any{"detail": textResetRequested.T(i18n.FromRequest(r))})
+}
+
+// resetPassword takes the token and new password as JSON, or as the form
+// the link's page posts.
+func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Token       string `json:"token"`
+		NewPassword string `json:"newPassword"`
+	}
+	if isForm(r) {
+		if err := r.ParseForm(); err != nil {
+			return problem.E("identity.resetPassword", problem.Invalid, problem.Code("invalid-form"), err)
+		}
+		in.Token, in.NewPassword = r.PostForm.Get("token"), r.PostForm.Get("newPassword")
+	} else if err := httpapi.Decode(w, r, &in); err != nil {
+		return err
+	}
+	ended, err := a.Service.ResetPassword(r.Context(), in.Token, in.NewPassword, Client(r, ""))
+	if err != nil {
+		return err
+	}
+	NoStore(w)
+	return httpapi.JSON(w, http.StatusOK, map[string]any{"signInsEnded": ended, "detail": i18n.Text{
+		EN: "Your new password is set. Sign in with it (and your authenticator app, if you use one).",
+		ZH: "新密碼已設定。請以新密碼登入（如已設定驗證器應用程式，亦須使用）。",
+	}.T(i18n.FromRequest(r))})
+}
+
+func (a *API) resetMFA(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	u, err := a.Service.ResetMFA(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusOK, u)
 }

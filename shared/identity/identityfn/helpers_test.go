@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lantau-hq/lantau/shared/identity/identitytest"
+	"github.com/lantau-hq/lantau/shared/mail"
 )
 
 // The stack, companies and sign-ins come from identitytest; what is here
@@ -55,4 +56,54 @@ func containsAll(have []string, want ...string) bool {
 		}
 	}
 	return true
+}
+
+// identityEvents are the types of identity's events in the audit trail of
+// the company of access (a super admin's or auditor's token), oldest first;
+// nil while the trail cannot be read.
+func identityEvents(t *testing.T, s *identitytest.Stack, access string) []string {
+	t.Helper()
+	res := s.Do(t, "GET", "/v1/audit/entries?order=oldest&limit=100", access, nil)
+	if res.Status != http.StatusOK {
+		return nil
+	}
+	var types []string
+	for _, e := range res.Body["entries"].([]any) {
+		m := e.(map[string]any)
+		if m["source"] == "lantau.identity" {
+			types = append(types, m["type"].(string))
+		}
+	}
+	return types
+}
+
+// signIn signs in a user who has no second factor and returns the tokens.
+func signIn(t *testing.T, s *identitytest.Stack, email, password, deviceID string) (access, refresh string) {
+	t.Helper()
+	res := s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": email, "password": password, "deviceId": deviceID})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
+	require.Equal(t, "lantau/api", res.Str("scope"), "%s", res.Raw)
+	return res.Str("accessToken"), res.Str("refreshToken")
+}
+
+// mailsTo are the mails of kind sent to address.
+func mailsTo(t *testing.T, s *identitytest.Stack, address, kind string) []mail.Message {
+	t.Helper()
+	var out []mail.Message
+	for _, m := range s.Outbox(t) {
+		if m.To == address && m.Kind == kind {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// startWithEmployee starts a stack with a company on domain and an active
+// employee, bob, who has no second factor.
+func startWithEmployee(t *testing.T, domain string) (*identitytest.Stack, *identitytest.Company, string) {
+	t.Helper()
+	s := identitytest.Start(t)
+	c := s.NewCompany(t, domain)
+	_, bobEmail := s.Invite(t, c, "bob")
+	return s, c, bobEmail
 }

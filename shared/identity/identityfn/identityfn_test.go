@@ -67,18 +67,7 @@ func TestRegistration_ConfirmationLinkActivatesTheCompanyOnce(t *testing.T) {
 	// The registration and the confirmation are in the company's audit trail.
 	c := newCompanyFromLogin(t, s, "chan@acme.com.hk", identitytest.GoodPassword)
 	identitytest.Eventually(t, func() bool {
-		res := s.Do(t, "GET", "/v1/audit/entries?order=oldest&limit=100", c.Access, nil)
-		if res.Status != http.StatusOK {
-			return false
-		}
-		var types []string
-		for _, e := range res.Body["entries"].([]any) {
-			m := e.(map[string]any)
-			if m["source"] == "lantau.identity" {
-				types = append(types, m["type"].(string))
-			}
-		}
-		return containsAll(types, "CompanyRegistered", "CompanyConfirmed", "LoginSucceeded", "TOTPEnrolled")
+		return containsAll(identityEvents(t, s, c.Access), "CompanyRegistered", "CompanyConfirmed", "LoginSucceeded", "TOTPEnrolled")
 	}, "identity events reach the audit trail")
 }
 
