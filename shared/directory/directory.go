@@ -66,13 +66,14 @@ const (
 	maxAttempts = 8
 )
 
-// Accounts is what the directory needs of identity: accounts created and
-// deactivated for callers that authorised the actor themselves, and the
+// Accounts is what the directory needs of identity: accounts created,
+// deactivated and given a new address for callers that authorised the actor themselves, and the
 // state of accounts. *identity.Service implements it.
 type Accounts interface {
 	ProvisionUser(ctx context.Context, a identity.Actor, p identity.Provision) (identity.UserView, error)
 	DeactivateUser(ctx context.Context, a identity.Actor, id string) (identity.UserView, error)
 	Reinvite(ctx context.Context, a identity.Actor, id string) (identity.UserView, error)
+	ChangeEmail(ctx context.Context, a identity.Actor, ch identity.EmailChange) (identity.EmailChanged, error)
 	AccountStatuses(ctx context.Context, tenant string, ids []string) (map[string]string, error)
 	Account(ctx context.Context, tenant, id string) (identity.UserView, error)
 }

@@ -425,6 +425,9 @@ func (d *Directory) Employee(ctx context.Context, a identity.Actor, id string) (
 // "" clears a field.
 type EmployeeChange struct {
 	NameEn, NameZh, Phone, Title, Rank, EmployeeNumber, Department, Manager, StartDate, LeaveDate *string
+	// Email is a new sign-in address: the account's moves with the record
+	// (see identity.ChangeEmail). It cannot be cleared.
+	Email *string
 	// Version, when not 0, is the version the change was made on: a
 	// record changed since is a 409 "version-conflict".
 	Version int64
@@ -434,7 +437,44 @@ type EmployeeChange struct {
 // what employees may do to their own record.
 func (ch EmployeeChange) onlyPhone() bool {
 	return ch.Phone != nil && ch.NameEn == nil && ch.NameZh == nil && ch.Title == nil && ch.Rank == nil &&
-		ch.EmployeeNumber == nil && ch.Department == nil && ch.Manager == nil && ch.StartDate == nil && ch.LeaveDate == nil
+		ch.EmployeeNumber == nil && ch.Department == nil && ch.Manager == nil && ch.StartDate == nil && ch.LeaveDate == nil &&
+		ch.Email == nil
+}
+
+// newEmail is the address ch moves e to, normalised, or "" when ch leaves
+// the address as it is (also when it names the same address in another
+// case: the record is stored lower-cased, as identity stores accounts).
+func (ch EmployeeChange) newEmail(e Employee) string {
+	if ch.Email == nil {
+		return ""
+	}
+	email, _ := identity.NormalizeEmail(*ch.Email)
+	if email == strings.ToLower(e.Email) {
+		return ""
+	}
+	return email
+}
+
+var textOwnEmail = i18n.Text{
+	EN: "You cannot change your own sign-in address. Ask a directory admin to change it: the old and the new address are both told.",
+	ZH: "你不可更改自己的登入電郵地址。請聯絡組織管理員更改，新舊地址均會收到通知。",
+}
+
+// checkEmailChange refuses a move of e's address to email by a: not by
+// the employee themself (an admin included: someone else confirms who
+// they are), and not of a deactivated employee.
+func checkEmailChange(op string, a identity.Actor, e Employee, email string) error {
+	switch {
+	case email == "":
+		return nil
+	case a.User == e.ID:
+		return problem.E(op, problem.Forbidden, problem.Code("own-email"), textOwnEmail, "own address")
+	case e.Status == StatusDeactivated:
+		return problem.E(op, problem.Conflict, problem.Code(CodeDeactivated), i18n.Text{
+			EN: "%s is deactivated: their sign-in address cannot be changed.", ZH: "%s 已被停用，不可更改其登入電郵地址。",
+		}.Format(e.Email), problem.FieldError{Field: "email", Code: CodeDeactivated, Message: i18n.Text{EN: "is deactivated", ZH: "已被停用"}})
+	}
+	return nil
 }
 
 // UpdateEmployee changes an employee's profile. Directory admins whose
@@ -450,18 +490,32 @@ func (d *Directory) UpdateEmployee(ctx context.Context, a identity.Actor, id str
 		if err != nil {
 			return Employee{}, err
 		}
+		email := ch.newEmail(*cur)
+		asked := ch
+		if email == "" {
+			asked.Email = nil // the same address: no change, whoever sends it
+		}
+		if email != "" && a.User == id {
+			return Employee{}, checkEmailChange(op, a, *cur, email)
+		}
 		scope := []string{cur.Department}
 		if ch.Department != nil && *ch.Department != cur.Department && p.tree.byID[*ch.Department] != nil {
 			scope = append(scope, *ch.Department)
 		}
-		if err := authorize(a, PermManage, p.tree.subtreeFunc(), scope...); err != nil && !(a.User == id && ch.onlyPhone()) {
+		if err := authorize(a, PermManage, p.tree.subtreeFunc(), scope...); err != nil && !(a.User == id && asked.onlyPhone()) {
 			return Employee{}, err
 		}
 		if ch.Version != 0 && ch.Version != cur.Version {
 			return Employee{}, versionConflict(op, cur.Version)
 		}
+		if err := checkEmailChange(op, a, *cur, email); err != nil {
+			return Employee{}, err
+		}
 		e := *cur
 		before := *cur
+		if email != "" {
+			e.Email = email
+		}
 		for _, x := range []struct {
 			dst *string
 			v   *string
@@ -473,6 +527,9 @@ func (d *Directory) UpdateEmployee(ctx context.Context, a identity.Actor, id str
 			}
 		}
 		var f fields
+		if ch.Email != nil && strings.TrimSpace(*ch.Email) == "" {
+			f.add("email", "required", msgRequired) // a sign-in address cannot be cleared
+		}
 		checkProfile(&f, &e)
 		if e.Manager != before.Manager || e.Department != before.Department {
 			p.checkPlacement(&f, &e)
@@ -511,12 +568,19 @@ func (d *Directory) UpdateEmployee(ctx context.Context, a identity.Actor, id str
 			}
 			ops = append(ops, t)
 		}
-		err = d.Store.Transact(ctx, ops)
+		if email != "" {
+			// The account's address and the record, in one transaction.
+			_, err = d.Accounts.ChangeEmail(ctx, a, identity.EmailChange{User: id, Email: email, Extra: ops})
+		} else {
+			err = d.Store.Transact(ctx, ops)
+		}
 		var tx *table.TxError
 		switch {
 		case err == nil:
 		case errors.As(err, &tx) && tx.Index == numberAt:
 			return Employee{}, numberTaken(op, err)
+		case email != "" && !isConditionFailed(err):
+			return Employee{}, problem.Wrap(op, err) // the address refused (taken, not on the domain) or a store failure
 		case isConditionFailed(err) && attempt < maxAttempts:
 			continue
 		case isConditionFailed(err):
@@ -526,7 +590,12 @@ func (d *Directory) UpdateEmployee(ctx context.Context, a identity.Actor, id str
 		}
 		e.Version = cur.Version + 1
 		p.byID[id] = &e
-		d.publish(ctx, a.Tenant, a.User, EventEmployeeUpdated, map[string]any{"employee": id, "fields": changed})
+		data := map[string]any{"employee": id, "fields": changed}
+		if email != "" {
+			// Addresses are public in the directory; the trail keeps both.
+			data["email"] = map[string]string{"from": before.Email, "to": e.Email}
+		}
+		d.publish(ctx, a.Tenant, a.User, EventEmployeeUpdated, data)
 		return d.present(ctx, a, p, e, d.statuses(ctx, a.Tenant, []string{id}))
 	}
 }
@@ -538,7 +607,7 @@ func changedFields(a, b Employee) []string {
 	for _, x := range []struct {
 		name string
 		a, b string
-	}{{"nameEn", a.NameEn, b.NameEn}, {"nameZh", a.NameZh, b.NameZh}, {"phone", a.Phone, b.Phone}, {"title", a.Title, b.Title},
+	}{{"email", a.Email, b.Email}, {"nameEn", a.NameEn, b.NameEn}, {"nameZh", a.NameZh, b.NameZh}, {"phone", a.Phone, b.Phone}, {"title", a.Title, b.Title},
 		{"rank", a.Rank, b.Rank}, {"employeeNumber", a.EmployeeNumber, b.EmployeeNumber}, {"department", a.Department, b.Department},
 		{"manager", a.Manager, b.Manager}, {"startDate", a.StartDate, b.StartDate}, {"leaveDate", a.LeaveDate, b.LeaveDate}} {
 		if x.a != x.b {

@@ -27,6 +27,8 @@ type accounts struct {
 	provisioned []identity.Provision
 	deactivated []string
 	existing    map[string]identity.UserView // accounts made elsewhere
+	moved       []identity.EmailChange
+	taken       map[string]bool // addresses with an account (ChangeEmail refuses them)
 }
 
 func (f *accounts) ProvisionUser(ctx context.Context, a identity.Actor, p identity.Provision) (identity.UserView, error) {
@@ -48,6 +50,24 @@ func (f *accounts) DeactivateUser(_ context.Context, _ identity.Actor, id string
 
 func (f *accounts) Reinvite(_ context.Context, _ identity.Actor, id string) (identity.UserView, error) {
 	return identity.UserView{ID: id, Status: identity.UserInvited}, nil
+}
+
+// ChangeEmail writes the caller's items alone, as the real one writes them
+// with the account's address, unless the address is taken.
+func (f *accounts) ChangeEmail(ctx context.Context, _ identity.Actor, ch identity.EmailChange) (identity.EmailChanged, error) {
+	f.mu.Lock()
+	taken := f.taken[ch.Email]
+	f.mu.Unlock()
+	if taken {
+		return identity.EmailChanged{}, problem.E("fake.ChangeEmail", problem.Conflict, problem.Code("email-taken"), "taken")
+	}
+	if err := f.store.Transact(ctx, ch.Extra); err != nil {
+		return identity.EmailChanged{}, err
+	}
+	f.mu.Lock()
+	f.moved = append(f.moved, ch)
+	f.mu.Unlock()
+	return identity.EmailChanged{User: identity.UserView{ID: ch.User, Email: ch.Email}, Changed: true}, nil
 }
 
 func (f *accounts) Account(_ context.Context, _, id string) (identity.UserView, error) {

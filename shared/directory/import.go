@@ -24,7 +24,8 @@ import (
 // new addresses) and decides every row: create (an account and its record,
 // or the record of an account the company already has without one, such
 // as the first admin), update (the employee matched by e-mail, else by
-// employee number), or unchanged. It runs every check CreateEmployee and
+// employee number: then the row moves their sign-in address, account and
+// record together, see identity.ChangeEmail), or unchanged. It runs every check CreateEmployee and
 // UpdateEmployee run (checkProfile, placement, unique employee numbers,
 // addresses free in every company, the admin's department scope), and
 // reports every problem with its line and column. Departments named by
@@ -70,8 +71,7 @@ const (
 	CodeOutOfScope      = "out_of_scope"      // the row's department is outside the admin's subtree
 	CodeEmailTaken      = "email_taken"       // the address has an account in another company
 	CodeEmailNotAllowed = "email_not_allowed" // not an address identity accepts (free mail, not the company's domain)
-	CodeMatchConflict   = "match_conflict"    // e-mail and employee number name two different employees
-	CodeNumberTaken     = "number_taken"      // the employee number belongs to another employee
+	CodeMatchConflict   = "match_conflict"    // e-mail and employee number name two different employees, or two rows one employee
 	CodeManagerNotFound = "manager_not_found" // no employee (stored or in the file) with the manager's address
 	CodeManagerInactive = "manager_inactive"  // the manager is deactivated
 	CodeManagerCycle    = "manager_cycle"     // the manager is managed, directly or not, by the row's employee
@@ -89,8 +89,10 @@ type ImportPlan struct {
 	Updates             int      `json:"updates"`
 	Unchanged           int      `json:"unchanged"`
 	DepartmentsToCreate []string `json:"departmentsToCreate"` // paths, "技術部/後端組"
-	Problems            []staffcsv.Problem
-	Warnings            []staffcsv.Problem
+	// Changes are the updates, row by row, in the order of the file.
+	Changes  []RowChange `json:"changes"`
+	Problems []staffcsv.Problem
+	Warnings []staffcsv.Problem
 
 	p        *people
 	newDepts []*Department // parents first
@@ -107,6 +109,21 @@ type plannedCreate struct {
 
 type plannedUpdate struct {
 	before, after Employee
+}
+
+// moves reports whether u moves the employee's sign-in address.
+func (u plannedUpdate) moves() bool { return u.before.Email != u.after.Email }
+
+// RowChange is what an import changes of one stored employee: the names
+// of the fields (as changedFields names them: "email", "rank", ...), and
+// for a new sign-in address both addresses (addresses are public in the
+// directory; the other values may be private and are not shown).
+type RowChange struct {
+	Line      int      `json:"line"`
+	Employee  string   `json:"employee"`
+	Fields    []string `json:"fields"`
+	EmailFrom string   `json:"emailFrom,omitempty"`
+	EmailTo   string   `json:"emailTo,omitempty"`
 }
 
 // Work is the number of writes the plan needs, in units of departments and
@@ -161,7 +178,7 @@ func (d *Directory) PlanImport(ctx context.Context, a identity.Actor, sheet *sta
 	if err != nil {
 		return nil, storeErr(op, err)
 	}
-	pl := &ImportPlan{Rows: len(sheet.Rows), p: p, sheet: sheet, DepartmentsToCreate: []string{},
+	pl := &ImportPlan{Rows: len(sheet.Rows), p: p, sheet: sheet, DepartmentsToCreate: []string{}, Changes: []RowChange{},
 		Problems: slices.Clone(sheet.Problems), Warnings: slices.Clone(sheet.Warnings)}
 	if err := d.plan(ctx, a, pl); err != nil {
 		return nil, problem.Wrap(op, err)
@@ -287,17 +304,19 @@ func (d *Directory) plan(ctx context.Context, a identity.Actor, pl *ImportPlan) 
 		row     staffcsv.Row
 		e       Employee // as it will be
 		cur     *Employee
-		invite  int // index into invs, -1
+		invite  int // index into invs, -1; -2: the row has a problem found after the first pass
+		move    int // index into invs of the new address of a stored employee, -1
 		dept    string
 		deptBad bool
 	}
 	plans := make([]*rowPlan, 0, len(pl.sheet.Rows))
 	var invs []identity.Invitation
-	var inviteRows []*rowPlan
+	var inviteRows, moveRows []*rowPlan
+	matched := make(map[string]int, len(pl.sheet.Rows)) // employee ID -> line of the row that names them
 	scopeOK := func(dep string) bool { return authorize(a, PermManage, within, dep) == nil }
 
 	for _, r := range pl.sheet.Rows {
-		rp := &rowPlan{row: r, invite: -1}
+		rp := &rowPlan{row: r, invite: -1, move: -1}
 		bad := false
 		// The department, along its path.
 		if pl.has(staffcsv.FieldDepartment) {
@@ -337,35 +356,45 @@ func (d *Directory) plan(ctx context.Context, a identity.Actor, pl *ImportPlan) 
 			rp.deptBad = bad
 		}
 
-		// Who the row is.
+		// Who the row is: matched by e-mail, else by employee number. A
+		// number matched alone is that employee at a new address: the row
+		// moves their sign-in address (checked below like a new one).
 		m := byEmail[r.Email]
-		// Matched by e-mail, else by employee number: a number matched
-		// alone means an address that differs from the account's, which
-		// an import does not change (the account's address signs in).
+		moving := false
 		if n := byNumber[strings.ToUpper(r.EmployeeNumber)]; r.EmployeeNumber != "" && n != nil && n != m {
 			if m != nil {
 				pl.problem(r.Line, staffcsv.FieldEmployeeNumber, CodeMatchConflict, i18n.Text{
 					EN: "employee number %s belongs to %s, not to %s", ZH: "員工編號 %s 屬於 %s，而不是 %s"}.Format(r.EmployeeNumber, n.Email, r.Email))
+				bad = true
 			} else {
-				pl.problem(r.Line, staffcsv.FieldEmployeeNumber, CodeNumberTaken, i18n.Text{
-					EN: "employee number %s belongs to %s (an employee's e-mail address is changed in their account, not by an import)",
-					ZH: "員工編號 %s 屬於 %s（員工的電郵地址須於其帳戶中更改，不能以匯入更改）"}.Format(r.EmployeeNumber, n.Email))
+				m, moving = n, true
 			}
-			bad = true
+		}
+		if m != nil {
+			if line, twice := matched[m.ID]; twice {
+				pl.problem(r.Line, staffcsv.FieldEmail, CodeMatchConflict, i18n.Text{
+					EN: "line %d is already about %s", ZH: "第 %d 行已是關於 %s 的資料"}.Format(line, m.Email))
+				bad = true
+			} else {
+				matched[m.ID] = r.Line
+			}
 		}
 		rp.cur = m
 		if m != nil {
 			rp.e = *m
+			if moving {
+				rp.e.Email, _ = identity.NormalizeEmail(r.Email)
+			}
 			if m.Status == StatusDeactivated {
 				// A deactivated employee stays as they are; a row that
 				// would change them is a problem, one that matches is not.
-				probe := *m
+				probe := rp.e
 				pl.apply(&probe, r)
 				if pl.has(staffcsv.FieldDepartment) && !rp.deptBad {
 					probe.Department = rp.dept
 				}
 				if len(changedFields(*m, probe)) > 0 && !bad {
-					pl.problem(r.Line, staffcsv.FieldEmail, CodeDeactivated, i18n.Text{EN: "%s is deactivated and cannot be changed", ZH: "%s 已被停用，不可更改"}.Format(r.Email))
+					pl.problem(r.Line, staffcsv.FieldEmail, CodeDeactivated, i18n.Text{EN: "%s is deactivated and cannot be changed", ZH: "%s 已被停用，不可更改"}.Format(m.Email))
 					bad = true
 				}
 			}
@@ -406,14 +435,19 @@ func (d *Directory) plan(ctx context.Context, a identity.Actor, pl *ImportPlan) 
 			rp.invite = -1
 			continue
 		}
+		if moving {
+			rp.move = len(invs)
+			moveRows = append(moveRows, rp)
+			invs = append(invs, identity.Invitation{Email: rp.e.Email, Name: rp.e.accountName()})
+		}
 		plans = append(plans, rp)
 	}
 	if len(t.byID)+newCount > MaxDepartments {
 		pl.problem(0, "", CodeTooManyDepts, i18n.Text{EN: "A company can have at most %d departments.", ZH: "每間公司最多可有 %d 個部門。"}.Format(MaxDepartments))
 	}
 
-	// New addresses: valid for identity, and free in every company (or an
-	// account of this company without a record).
+	// New addresses: valid for identity, and free in every company (or,
+	// for a new record, an account of this company without one).
 	if len(invs) > 0 {
 		bulk, ok := d.Accounts.(BulkAccounts)
 		if !ok {
@@ -455,6 +489,23 @@ func (d *Directory) plan(ctx context.Context, a identity.Actor, pl *ImportPlan) 
 				}
 				rp.e.ID, rp.e.Email = acct.ID, acct.Email
 				rp.invite = -1 // a record for the existing account
+			}
+		}
+		for _, rp := range moveRows {
+			c, r := checks[rp.move], rp.row
+			switch {
+			case len(c.Problems) > 0:
+				for _, fe := range c.Problems {
+					if fe.Field == "email" {
+						pl.problem(r.Line, staffcsv.FieldEmail, CodeEmailNotAllowed, fe.Message)
+					}
+				}
+				rp.invite = -2
+			case c.Holder != nil:
+				pl.problem(r.Line, staffcsv.FieldEmail, CodeEmailTaken, i18n.Text{
+					EN: "%s already has a Lantau account, so %s's address cannot change to it",
+					ZH: "%s 已有 Lantau 帳戶，%s 的電郵地址不能改為此地址"}.Format(rp.e.Email, rp.cur.Email))
+				rp.invite = -2
 			}
 		}
 	}
@@ -535,7 +586,13 @@ func (d *Directory) plan(ctx context.Context, a identity.Actor, pl *ImportPlan) 
 		case len(changedFields(*rp.cur, rp.e)) == 0:
 			pl.Unchanged++
 		default:
-			pl.updates = append(pl.updates, plannedUpdate{before: *rp.cur, after: rp.e})
+			u := plannedUpdate{before: *rp.cur, after: rp.e}
+			pl.updates = append(pl.updates, u)
+			c := RowChange{Line: rp.row.Line, Employee: rp.e.ID, Fields: changedFields(u.before, u.after)}
+			if u.moves() {
+				c.EmailFrom, c.EmailTo = u.before.Email, u.after.Email
+			}
+			pl.Changes = append(pl.Changes, c)
 		}
 	}
 	// Departments planned only for rows with problems are not created.
@@ -760,7 +817,22 @@ func (d *Directory) write(ctx context.Context, a identity.Actor, pl *ImportPlan,
 		start = end
 	}
 
-	// 2. Updates and the records of existing accounts: plain transactions.
+	// 2. New sign-in addresses: each through identity, which moves the
+	// account's address with the record in one transaction.
+	for _, u := range pl.updates {
+		if !u.moves() {
+			continue
+		}
+		if err := d.moveEmail(ctx, a, t, u); err != nil {
+			return err
+		}
+		res.Updated++
+		done++
+		progress(done)
+	}
+
+	// 3. Other updates and the records of existing accounts: plain
+	// transactions.
 	b := newBatch()
 	n := 0
 	flush := func() error {
@@ -777,6 +849,9 @@ func (d *Directory) write(ctx context.Context, a identity.Actor, pl *ImportPlan,
 		return nil
 	}
 	for _, u := range pl.updates {
+		if u.moves() {
+			continue
+		}
 		ops, deps, err := updateOps(tenant, u.before, u.after)
 		if err != nil {
 			return err
@@ -824,7 +899,7 @@ func (d *Directory) write(ctx context.Context, a identity.Actor, pl *ImportPlan,
 		return err
 	}
 
-	// 3. New accounts with their records, through identity, many a
+	// 4. New accounts with their records, through identity, many a
 	// transaction; each batch's invitations are mailed while the next
 	// batches are written (and all of them before write returns, also
 	// after a failure: the accounts written are invited).
@@ -935,6 +1010,29 @@ func updateOps(tenant string, before, after Employee) ([]table.Op, []string, err
 		deps = append(deps, after.Department)
 	}
 	return ops, deps, nil
+}
+
+// moveEmail writes one update that moves an employee's sign-in address:
+// the record's writes (and the touch of a department moved into) are the
+// Extra of identity's ChangeEmail.
+func (d *Directory) moveEmail(ctx context.Context, a identity.Actor, t *tree, u plannedUpdate) error {
+	ops, deps, err := updateOps(a.Tenant, u.before, u.after)
+	if err != nil {
+		return err
+	}
+	b := newBatch()
+	touches, err := b.touch(a.Tenant, t, deps...)
+	if err != nil {
+		return err
+	}
+	_, err = d.Accounts.ChangeEmail(ctx, a, identity.EmailChange{User: u.after.ID, Email: u.after.Email, Extra: append(ops, touches...)})
+	if isRace(err) {
+		return fmt.Errorf("%w: %v", errReplan, err)
+	} else if err != nil {
+		return err
+	}
+	b.committed(t)
+	return nil
 }
 
 // recordOps are the writes of a new record: the record and its number claim.

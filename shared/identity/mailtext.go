@@ -126,3 +126,27 @@ func mfaResetMail(lang i18n.Lang, to, tenant, name string, at time.Time) mail.Me
 				name, hkTime(at)),
 		})
 }
+
+// emailChangedMails are the notices of a sign-in address moved from one
+// address to another by someone (by: name and address): one to the old
+// address, saying where it went and who moved it, one to the new.
+func emailChangedMails(lang i18n.Lang, tenant, name, company, from, to string, by i18n.Text, at time.Time) []mail.Message {
+	old := mail.Message{To: from, Tenant: tenant, Kind: "email-changed"}
+	now := mail.Message{To: to, Tenant: tenant, Kind: "email-now-sign-in"}
+	if lang == i18n.ZHHK {
+		old.Subject = "Lantau：你的登入電郵地址已更改"
+		old.Text = fmt.Sprintf("%s 你好：\n\n%s 於 %s 將你在 %s 的 Lantau 登入電郵地址由 %s 更改為 %s。此地址不能再用於登入；你已登入的裝置可繼續使用。\n\n如你沒有要求此更改，請立即通知公司的管理員。\n\nLantau\n",
+			name, by.ZH, hkTime(at), company, from, to)
+		now.Subject = "Lantau：此地址現為你的登入電郵地址"
+		now.Text = fmt.Sprintf("%s 你好：\n\n%s 於 %s 將你在 %s 的 Lantau 登入電郵地址由 %s 更改為此地址（%s）。請以此地址登入，密碼不變。\n\nLantau\n",
+			name, by.ZH, hkTime(at), company, from, to)
+		return []mail.Message{old, now}
+	}
+	old.Subject = "Lantau: your sign-in address was changed"
+	old.Text = fmt.Sprintf("Hello %s,\n\n%s changed your Lantau sign-in address at %s from %s to %s at %s. This address no longer signs in; devices you are signed in on stay signed in.\n\nIf you did not ask for this change, tell your company's admin now.\n\nLantau\n",
+		name, by.EN, company, from, to, hkTime(at))
+	now.Subject = "Lantau: this is now your sign-in address"
+	now.Text = fmt.Sprintf("Hello %s,\n\n%s changed your Lantau sign-in address at %s from %s to this address (%s) at %s. Sign in with it from now on; your password stays the same.\n\nLantau\n",
+		name, by.EN, company, from, to, hkTime(at))
+	return []mail.Message{old, now}
+}

@@ -250,7 +250,7 @@ func (s *Service) mailResetLink(ctx context.Context, tenant string, user User, c
 	} else if err != nil {
 		return err
 	}
-	linkItem, err1 := item(linkKey(tenant, hash), link{Purpose: linkPasswordReset, User: user.ID, ExpiresAt: expires}, 1, expires)
+	linkItem, err1 := item(linkKey(tenant, hash), link{Purpose: linkPasswordReset, User: user.ID, Email: user.Email, ExpiresAt: expires}, 1, expires)
 	pointer, err2 := item(resetKey(tenant, user.ID), resetPointer{Hash: hash}, pv+1, expires)
 	if err := errors.Join(err1, err2); err != nil {
 		return err
@@ -308,6 +308,9 @@ func (s *Service) ResetPassword(ctx context.Context, secret, newPassword string,
 	}
 	if err != nil || user.Status != UserActive || user.PasswordHash == "" {
 		return 0, gone("link-invalid", errLinkInvalid, "user gone, inactive or without a password")
+	}
+	if l.Email != user.Email { // the address changed since: the old mailbox may not be theirs any more
+		return 0, gone("link-invalid", errLinkInvalid, "link mailed to an earlier address")
 	}
 	company, err := s.loadCompany(ctx, tenant)
 	if err != nil {

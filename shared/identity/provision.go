@@ -85,7 +85,7 @@ func (s *Service) ProvisionUser(ctx context.Context, a Actor, p Provision) (User
 	_, hash, _ := parseSecret(secret)
 	emailItem, err1 := item(emailKey(email), emailClaim{Tenant: a.Tenant, User: user.ID}, 1, time.Time{})
 	userOp, err2 := userPut(a.Tenant, user, time.Time{}, table.IfNotExists)
-	linkItem, err3 := item(linkKey(a.Tenant, hash), link{Purpose: linkInvitation, User: user.ID, ExpiresAt: expires}, 1, expires)
+	linkItem, err3 := item(linkKey(a.Tenant, hash), link{Purpose: linkInvitation, User: user.ID, Email: user.Email, ExpiresAt: expires}, 1, expires)
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return UserView{}, problem.E(op, problem.Internal, err)
 	}

@@ -213,7 +213,7 @@ func (s *Service) CreateAccounts(ctx context.Context, a Actor, ps []Provision, s
 		_, hash, _ := parseSecret(secret)
 		emailItem, err1 := item(emailKey(email), emailClaim{Tenant: a.Tenant, User: user.ID}, 1, time.Time{})
 		userOp, err2 := userPut(a.Tenant, user, time.Time{}, table.IfNotExists)
-		linkItem, err3 := item(linkKey(a.Tenant, hash), link{Purpose: linkInvitation, User: user.ID, ExpiresAt: expires}, 1, expires)
+		linkItem, err3 := item(linkKey(a.Tenant, hash), link{Purpose: linkInvitation, User: user.ID, Email: user.Email, ExpiresAt: expires}, 1, expires)
 		if err := errors.Join(err1, err2, err3); err != nil {
 			return Provisioned{}, nil, problem.E(op, problem.Internal, err)
 		}
@@ -230,9 +230,8 @@ func (s *Service) CreateAccounts(ctx context.Context, a Actor, ps []Provision, s
 	case errors.As(err, &tx) && tx.Index < accountOps && tx.Index%opsPerAccount == 0:
 		email := inv.list[tx.Index/opsPerAccount].user.Email
 		return Provisioned{}, nil, problem.E(op, problem.Conflict, problem.Code("email-taken"),
-			fmt.Errorf("e-mail claim of %s: %v", email, err), i18n.Text{ // not wrapped: Extra's TxErrors only
-				EN: "The e-mail address %s already has a Lantau account.", ZH: "電郵地址 %s 已有 Lantau 帳戶。",
-			}.Format(email))
+			fmt.Errorf("e-mail claim of %s: %v", email, err), // not wrapped: Extra's TxErrors only
+			textEmailTaken.Format(email))
 	case errors.As(err, &tx) && tx.Index >= accountOps:
 		return Provisioned{}, nil, problem.E(op, problem.Conflict, problem.Code("concurrent-change"),
 			&table.TxError{Index: tx.Index - accountOps, Err: tx.Err},

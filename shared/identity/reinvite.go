@@ -52,7 +52,7 @@ func (s *Service) Reinvite(ctx context.Context, a Actor, id string) (UserView, e
 	expires := now.Add(InvitationTTL)
 	secret := newSecret(a.Tenant)
 	_, hash, _ := parseSecret(secret)
-	linkItem, err := item(linkKey(a.Tenant, hash), link{Purpose: linkInvitation, User: user.ID, ExpiresAt: expires}, 1, expires)
+	linkItem, err := item(linkKey(a.Tenant, hash), link{Purpose: linkInvitation, User: user.ID, Email: user.Email, ExpiresAt: expires}, 1, expires)
 	if err != nil {
 		return UserView{}, problem.E(op, problem.Internal, err)
 	}

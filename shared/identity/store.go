@@ -59,8 +59,13 @@ type emailClaim struct {
 
 // link is a one-time link: company confirmation, invitation or password reset.
 type link struct {
-	Purpose   string    `json:"purpose"`
-	User      string    `json:"user"`
+	Purpose string `json:"purpose"`
+	User    string `json:"user"`
+	// Email is the address an invitation or password reset link was mailed
+	// to: once the user's address has changed (ChangeEmail), a link mailed
+	// to the old one no longer works. "" in invitations made before it was
+	// recorded.
+	Email     string    `json:"email,omitempty"`
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 

@@ -157,7 +157,7 @@ func (s *Service) Invite(ctx context.Context, a Actor, in Invitation) (UserView,
 	_, hash, _ := parseSecret(secret)
 	emailItem, err1 := item(emailKey(email), emailClaim{Tenant: a.Tenant, User: user.ID}, 1, expires)
 	userOp, err2 := userPut(a.Tenant, user, expires, table.IfNotExists)
-	linkItem, err3 := item(linkKey(a.Tenant, hash), link{Purpose: linkInvitation, User: user.ID, ExpiresAt: expires}, 1, expires)
+	linkItem, err3 := item(linkKey(a.Tenant, hash), link{Purpose: linkInvitation, User: user.ID, Email: user.Email, ExpiresAt: expires}, 1, expires)
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return UserView{}, problem.E(op, problem.Internal, err)
 	}
@@ -226,6 +226,9 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret, password string)
 	}
 	if user.Status != UserInvited || ec.User != user.ID {
 		return UserView{}, gone("user no longer invited")
+	}
+	if l.Email != "" && l.Email != user.Email {
+		return UserView{}, gone("invitation mailed to an earlier address")
 	}
 	if user.PasswordHash, err = credential.Hash(password); err != nil {
 		return UserView{}, problem.Wrap(op, err)

@@ -229,6 +229,7 @@ func (a *API) updateEmployee(w http.ResponseWriter, r *http.Request, actor ident
 		Manager        *string `json:"manager"`
 		StartDate      *string `json:"startDate"`
 		LeaveDate      *string `json:"leaveDate"`
+		Email          *string `json:"email"`   // a new sign-in address (admins only; not one's own)
 		Version        int64   `json:"version"` // if sent, must be the record's current version
 	}
 	if err := httpapi.Decode(w, r, &in); err != nil {
@@ -236,7 +237,8 @@ func (a *API) updateEmployee(w http.ResponseWriter, r *http.Request, actor ident
 	}
 	e, err := a.Directory.UpdateEmployee(r.Context(), actor, r.PathValue("id"), directory.EmployeeChange{
 		NameEn: in.NameEn, NameZh: in.NameZh, Phone: in.Phone, Title: in.Title, Rank: in.Rank, EmployeeNumber: in.EmployeeNumber,
-		Department: in.Department, Manager: in.Manager, StartDate: in.StartDate, LeaveDate: in.LeaveDate, Version: in.Version})
+		Department: in.Department, Manager: in.Manager, StartDate: in.StartDate, LeaveDate: in.LeaveDate, Email: in.Email,
+		Version: in.Version})
 	if err != nil {
 		return err
 	}

@@ -124,14 +124,17 @@ type problemView struct {
 
 // dryRun is the answer of a dry run.
 type dryRun struct {
-	Rows                int           `json:"rows"`
-	Creates             int           `json:"creates"`
-	Updates             int           `json:"updates"`
-	Unchanged           int           `json:"unchanged"`
-	DepartmentsToCreate []string      `json:"departmentsToCreate"`
-	Encoding            string        `json:"encoding"`
-	Problems            []problemView `json:"problems"`
-	Warnings            []problemView `json:"warnings"`
+	Rows                int      `json:"rows"`
+	Creates             int      `json:"creates"`
+	Updates             int      `json:"updates"`
+	Unchanged           int      `json:"unchanged"`
+	DepartmentsToCreate []string `json:"departmentsToCreate"`
+	// Changes are the updates row by row: the fields each changes
+	// ("email" with both addresses for a new sign-in address).
+	Changes  []directory.RowChange `json:"changes"`
+	Encoding string                `json:"encoding"`
+	Problems []problemView         `json:"problems"`
+	Warnings []problemView         `json:"warnings"`
 }
 
 // storedProblem is a problem as a failed job keeps it, in both languages.
@@ -219,7 +222,7 @@ func (im *Imports) post(w http.ResponseWriter, r *http.Request, a identity.Actor
 			return err
 		}
 		return httpapi.JSON(w, http.StatusOK, dryRun{Rows: pl.Rows, Creates: pl.Creates, Updates: pl.Updates, Unchanged: pl.Unchanged,
-			DepartmentsToCreate: pl.DepartmentsToCreate, Encoding: sh.Encoding,
+			DepartmentsToCreate: pl.DepartmentsToCreate, Changes: pl.Changes, Encoding: sh.Encoding,
 			Problems: views(pl.Problems, lang), Warnings: views(pl.Warnings, lang)})
 	}
 

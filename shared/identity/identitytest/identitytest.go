@@ -140,6 +140,18 @@ func (s *Stack) Outbox(t testing.TB) []mail.Message {
 	return msgs
 }
 
+// Mails are the mails of kind sent to an address so far, oldest first.
+func (s *Stack) Mails(t testing.TB, to, kind string) []mail.Message {
+	t.Helper()
+	var out []mail.Message
+	for _, m := range s.Outbox(t) {
+		if m.To == to && m.Kind == kind {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 var linkToken = regexp.MustCompile(`https?://\S+\?token=(\S+)`)
 
 // LastLink returns the URL and token of the newest mail of kind to address.
