@@ -92,9 +92,14 @@ type Runner struct {
 	// served.
 	started atomic.Bool
 	servers []*http.Server
-	wg      sync.WaitGroup
-	cancel  context.CancelFunc
-	ctx     context.Context
+	// fresh holds the connections that have sent no request yet (a
+	// client's spare, such as one the SDK dialled for a parallel call and
+	// then did not need, or a browser's pre-connect): Close closes them,
+	// where http.Server.Shutdown would wait 5 s for each.
+	fresh  sync.Map // net.Conn -> struct{}
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+	ctx    context.Context
 }
 
 // New reads the template, builds every function with its own configuration
@@ -352,7 +357,13 @@ func (r *Runner) awsHandler() http.Handler {
 
 // serve serves h on ln until Close.
 func (r *Runner) serve(ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnState: func(c net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			r.fresh.Store(c, struct{}{})
+		} else {
+			r.fresh.Delete(c)
+		}
+	}}
 	r.servers = append(r.servers, srv)
 	r.wg.Add(1)
 	go func() {
@@ -399,9 +410,11 @@ func (r *Runner) Function(name string) *Function {
 func (r *Runner) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	var shutdowns sync.WaitGroup
 	for _, s := range r.servers {
-		_ = s.Shutdown(ctx)
+		shutdowns.Go(func() { _ = s.Shutdown(ctx) })
 	}
+	r.closeFresh(&shutdowns)
 	if !r.started.Load() {
 		r.apiLn.Close() // never served
 	}
@@ -414,6 +427,28 @@ func (r *Runner) Close() error {
 	}
 	r.wg.Wait()
 	return r.objects.close()
+}
+
+// closeFresh closes the connections without a request until the
+// shutdowns are done (requests in flight finish; a connection that has
+// sent nothing is not one of them).
+func (r *Runner) closeFresh(shutdowns *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { shutdowns.Wait(); close(done) }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		r.fresh.Range(func(c, _ any) bool {
+			_ = c.(net.Conn).Close()
+			r.fresh.Delete(c)
+			return true
+		})
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func (r *Runner) dataPath(parts ...string) string {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -633,4 +634,31 @@ func TestInvoke_AcceptsRequestIDsOfAnyLength(t *testing.T) {
 		assert.NoError(t, err, "request ID %q", id)
 	}
 	assert.Regexp(t, `^Root=1-[0-9a-f]+-[0-9a-f]{24}$`, traceID(time.Now(), "x"))
+}
+
+// A client's spare connections, dialled and never used (the SDK opens
+// them for parallel calls, browsers pre-connect), do not hold Close up:
+// http.Server.Shutdown alone waits 5 s for each.
+func TestClose_DoesNotWaitForConnectionsThatSentNothing(t *testing.T) {
+	f := start(t, "")
+	var conns []net.Conn
+	for _, addr := range []string{f.r.APIEndpoint(), f.r.AWSEndpoint()} {
+		c, err := net.Dial("tcp", strings.TrimPrefix(addr, "http://"))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Close() })
+		conns = append(conns, c)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- f.r.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(4 * time.Second):
+		t.Fatal("Close waited for connections that never sent a request")
+	}
+	for _, c := range conns {
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(time.Second)))
+		_, err := c.Read(make([]byte, 1))
+		assert.ErrorIs(t, err, io.EOF, "the server closed the spare connection")
+	}
 }
