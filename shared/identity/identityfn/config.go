@@ -4,10 +4,12 @@ package identityfn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -78,10 +80,13 @@ const KeyCacheTTLVariable = "KEY_CACHE_TTL"
 // Core is what the identity functions share: configuration, table, bus,
 // keys, the identity service and the session check. Build makes it.
 type Core struct {
-	Config   Config
-	Log      *slog.Logger
-	Store    table.Store
-	Params   *ssm.Client // SSM Parameter Store: keys and sealing keys
+	Config Config
+	Log    *slog.Logger
+	Store  table.Store
+	Params *ssm.Client // SSM Parameter Store: keys and sealing keys
+	// Sealers are the AES-GCM sealers read at Build, by parameter name
+	// (TOTPSealKeyParameter and the extra ones asked for).
+	Sealers  map[string]*credential.AESGCM
 	Issuer   *token.Issuer
 	Service  *identity.Service
 	Sessions *identity.Sessions
@@ -91,7 +96,9 @@ type Core struct {
 
 // Build reads the configuration and builds the Core: what a Lambda does
 // at init, so a missing key or parameter stops the function at start.
-func Build(ctx context.Context, env function.Env) (*Core, error) {
+// extraSeals names sealing key parameters (under KeyParameterPrefix) to
+// read besides the TOTP one, into Core.Sealers.
+func Build(ctx context.Context, env function.Env, extraSeals ...string) (*Core, error) {
 	cfg, err := LoadConfig(env)
 	if err != nil {
 		return nil, err
@@ -110,26 +117,26 @@ func Build(ctx context.Context, env function.Env) (*Core, error) {
 			return nil, fmt.Errorf("%s %q is not a positive duration", KeyCacheTTLVariable, v)
 		}
 	}
-	sealer, err := SealerFrom(ctx, params, cfg.KeyParameterPrefix+TOTPSealKeyParameter)
+	// The SSM reads at init (sealing keys, signing keys) run side by side:
+	// each is a round trip a cold start would otherwise pay in turn.
+	sealers, err := readKeys(ctx, params, keys, cfg.KeyParameterPrefix, append([]string{TOTPSealKeyParameter}, extraSeals...))
 	if err != nil {
 		return nil, err
 	}
+	sealer := sealers[TOTPSealKeyParameter]
 	sender := ses.NewFromEnv(awsCfg, env)
 	if u, err := url.Parse(cfg.Issuer); err != nil || u.Path != IssuerPath {
 		log.Warn("JWT_ISSUER is not this API's "+IssuerPath+": the JWT authorizer will refuse the tokens signed here "+
 			"(locally: run with -dev-tokens=false or -param JwtIssuer=<API URL>"+IssuerPath+")", "issuer", cfg.Issuer)
 	}
 	issuer := &token.Issuer{URL: cfg.Issuer, Audience: cfg.Audience, Keys: keys}
-	if _, err := keys.Keys(ctx); err != nil { // fail at start, not at the first sign-in
-		return nil, fmt.Errorf("signing keys: %w", err)
-	}
 	svc := identity.New(identity.Deps{
 		Store: store, Mail: sender, Events: bus, Tokens: issuer, Refreshes: &token.Refreshes{Table: store}, Sealer: sealer,
 		PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom, Log: log,
 		// Admins may be limited to a department subtree of the directory.
 		Departments: directory.New(directory.Deps{Store: store}),
 	})
-	return &Core{Config: cfg, Log: log, Store: store, Params: params, Issuer: issuer, Service: svc,
+	return &Core{Config: cfg, Log: log, Store: store, Params: params, Sealers: sealers, Issuer: issuer, Service: svc,
 		Sessions: session.FromEnv(store, env), Guard: idempotency.New(store), Access: audit.NewAccessLog(store, 0, nil)}, nil
 }
 
@@ -142,6 +149,33 @@ func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
 	api := &API{Service: core.Service, Sessions: core.Sessions, Issuer: core.Issuer, Guard: core.Guard,
 		Access: core.Access, Log: core.Log}
 	return function.HTTP(api.Handler()), nil
+}
+
+// readKeys reads the signing keys and the sealing keys named (under
+// prefix) at once, one goroutine each, so that a fresh instance waits for
+// one SSM round trip rather than one per key: signing keys fail the start
+// here, not the first sign-in.
+func readKeys(ctx context.Context, params keyparam.GetPutAPI, keys *token.ParameterKeys, prefix string, seals []string) (map[string]*credential.AESGCM, error) {
+	sealers := make([]*credential.AESGCM, len(seals))
+	errs := make([]error, len(seals)+1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, err := keys.Keys(ctx); err != nil {
+			errs[len(seals)] = fmt.Errorf("signing keys: %w", err)
+		}
+	})
+	for i, name := range seals {
+		wg.Go(func() { sealers[i], errs[i] = SealerFrom(ctx, params, prefix+name) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := make(map[string]*credential.AESGCM, len(seals))
+	for i, name := range seals {
+		out[name] = sealers[i]
+	}
+	return out, nil
 }
 
 // SealerFrom is the AES-GCM sealer whose key is the SSM parameter name,

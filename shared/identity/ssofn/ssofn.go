@@ -43,16 +43,13 @@ type API struct {
 
 // New is the SSO function's constructor (functions/sso).
 func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
-	core, err := identityfn.Build(ctx, env)
-	if err != nil {
-		return nil, err
-	}
 	// The companies' SSO client secrets have a key of their own: one key's
 	// compromise or rotation does not touch the TOTP secrets.
-	sealer, err := identityfn.SealerFrom(ctx, core.Params, core.Config.KeyParameterPrefix+identityfn.SSOSealKeyParameter)
+	core, err := identityfn.Build(ctx, env, identityfn.SSOSealKeyParameter)
 	if err != nil {
 		return nil, err
 	}
+	sealer := core.Sealers[identityfn.SSOSealKeyParameter]
 	configs := &sso.Configs{Table: core.Store, Sealer: sealer}
 	api := &API{Core: core, SSO: &SSO{Configs: configs, Flow: &sso.Flow{Table: core.Store, Configs: configs},
 		CallbackURL: strings.TrimSuffix(core.Config.PublicURL, "/") + SSOCallbackPath}}
