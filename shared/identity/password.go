@@ -144,12 +144,29 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, newPassw
 	} else if err != nil {
 		return 0, storeErr(op, err)
 	}
+	// A reset link asked for before (by the user who has now remembered,
+	// or by whoever is reading their mail) must not undo the change.
+	if err := s.dropResetLink(ctx, a.Tenant, user.ID); err != nil {
+		return 0, storeErr(op, err)
+	}
 	ended, err := s.endOtherSessions(ctx, a.Tenant, user.ID, a.SessionID)
 	if err != nil {
 		return 0, problem.Wrap(op, err)
 	}
 	s.passwordChanged(ctx, a.Tenant, user, "change", ended, c)
 	return ended, nil
+}
+
+// dropResetLink deletes user's pending password reset link, if any.
+func (s *Service) dropResetLink(ctx context.Context, tenant, user string) error {
+	var p resetPointer
+	if _, err := get(ctx, s.Store, resetKey(tenant, user), &p); errors.Is(err, table.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	lk, pk := linkKey(tenant, p.Hash), resetKey(tenant, user)
+	return s.Store.Transact(ctx, []table.Op{{Delete: &lk, Condition: table.Always}, {Delete: &pk, Condition: table.Always}})
 }
 
 // endOtherSessions revokes every live sign-in of user but the session keep,

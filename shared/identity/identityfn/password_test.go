@@ -22,6 +22,9 @@ func TestChangePassword_EndsTheOtherSignInsAndKeepsTheCallers(t *testing.T) {
 	s, c, bobEmail := startWithEmployee(t, "acme-pw.hk")
 	phoneAccess, phoneRefresh := signIn(t, s, bobEmail, identitytest.GoodPassword, "phone-1")
 	laptopAccess, laptopRefresh := signIn(t, s, bobEmail, identitytest.GoodPassword, "laptop-1")
+	// A reset link asked for earlier dies with the change.
+	require.Equal(t, http.StatusAccepted, s.Do(t, "POST", "/v1/auth/password/reset", "", map[string]any{"email": bobEmail}).Status)
+	_, earlierReset := s.LastLink(t, bobEmail, "password-reset")
 
 	res := s.Do(t, "POST", "/v1/auth/password", laptopAccess,
 		map[string]any{"currentPassword": identitytest.GoodPassword, "newPassword": newPassword})
@@ -39,6 +42,9 @@ func TestChangePassword_EndsTheOtherSignInsAndKeepsTheCallers(t *testing.T) {
 	assert.Equal(t, http.StatusOK, s.Do(t, "GET", "/v1/users/me", laptopAccess, nil).Status)
 	res = s.Do(t, "POST", "/v1/auth/refresh", "", map[string]any{"refreshToken": laptopRefresh})
 	assert.Equal(t, http.StatusOK, res.Status, "the caller's refresh token still rotates: %s", res.Raw)
+
+	res = s.Do(t, "POST", "/v1/auth/password/reset/confirm", "", map[string]any{"token": earlierReset, "newPassword": newPassword + " reset"})
+	assert.Equal(t, http.StatusGone, res.Status, "the reset link asked for before the change: %s", res.Raw)
 
 	// Only the new password signs in.
 	res = s.Do(t, "POST", "/v1/auth/login", "", map[string]any{"email": bobEmail, "password": identitytest.GoodPassword})
