@@ -63,18 +63,30 @@ func containsAll(have []string, want ...string) bool {
 // nil while the trail cannot be read.
 func identityEvents(t *testing.T, s *identitytest.Stack, access string) []string {
 	t.Helper()
+	var types []string
+	for _, m := range identityEntries(t, s, access) {
+		types = append(types, m["type"].(string))
+	}
+	return types
+}
+
+// identityEntries are identity's entries in the audit trail of the company
+// of access, oldest first, as the audit API lists them (type, actor, data,
+// ...); nil while the trail cannot be read.
+func identityEntries(t *testing.T, s *identitytest.Stack, access string) []map[string]any {
+	t.Helper()
 	res := s.Do(t, "GET", "/v1/audit/entries?order=oldest&limit=100", access, nil)
 	if res.Status != http.StatusOK {
 		return nil
 	}
-	var types []string
+	var out []map[string]any
 	for _, e := range res.Body["entries"].([]any) {
 		m := e.(map[string]any)
 		if m["source"] == "lantau.identity" {
-			types = append(types, m["type"].(string))
+			out = append(out, m)
 		}
 	}
-	return types
+	return out
 }
 
 // signIn signs in a user who has no second factor and returns the tokens.
