@@ -105,6 +105,10 @@ const (
 	// again (a lost phone). ResetMFA also needs PermAssignRoles when the
 	// user is an admin or super admin.
 	PermResetMFA Permission = "identity.users.mfa.reset"
+	// PermOwnSessions: list one's own sign-ins and end them.
+	PermOwnSessions Permission = "identity.self.sessions"
+	// PermReviewSessions: list another user's sign-ins (incident response).
+	PermReviewSessions Permission = "identity.users.sessions.read"
 )
 
 // rules says who holds each permission. A permission missing here is held
@@ -132,6 +136,12 @@ var rules = map[Permission]func(Actor) bool{
 	// kept to those who could already deactivate the account, never on
 	// oneself (ResetMFA refuses), and always audited.
 	PermResetMFA: func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Administers(AreaDirectory) && a.Department == "" },
+	// An enrol-only token may end only itself (PermSignOut): listing and
+	// ending other sign-ins needs a full one.
+	PermOwnSessions: func(a Actor) bool { return a.HasScope(ScopeAPI) },
+	// Where a user signs in from is personal data: only super admins see
+	// it, as they see the security summary.
+	PermReviewSessions: func(a Actor) bool { return a.HasScope(ScopeAPI) && a.Role == RoleSuperAdmin },
 }
 
 var (

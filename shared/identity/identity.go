@@ -62,6 +62,9 @@ const (
 	// EventLoginFailuresRepeated: an account's failed sign-ins reached
 	// RepeatedFailuresThreshold within an hour; its owner was mailed.
 	EventLoginFailuresRepeated = "LoginFailuresRepeated"
+	// EventSessionEnded: a user ended one of their own sign-ins (reason
+	// SessionEndedByUser; "current" says whether it was the caller's).
+	EventSessionEnded = "SessionEnded"
 )
 
 // Data regions a company may choose.

@@ -89,6 +89,15 @@ func TestAuthorize_DeniesByDefault(t *testing.T) {
 		{deptAdmin, identity.PermResetMFA, false},
 		{employee, identity.PermResetMFA, false},
 		{noScope, identity.PermResetMFA, false},
+		{employee, identity.PermOwnSessions, true},
+		{super, identity.PermOwnSessions, true},
+		{enrolOnly, identity.PermOwnSessions, false}, // may end only itself (PermSignOut)
+		{noScope, identity.PermOwnSessions, false},
+		{super, identity.PermReviewSessions, true},
+		{dirAdmin, identity.PermReviewSessions, false},
+		{auditAdmin, identity.PermReviewSessions, false},
+		{employee, identity.PermReviewSessions, false},
+		{enrolOnly, identity.PermReviewSessions, false},
 		{super, identity.Permission("identity.unknown"), false},
 		{identity.Actor{Role: identity.RoleSuperAdmin, Scopes: full}, identity.PermReadSelf, false},
 	}

@@ -398,7 +398,7 @@ var (
 // go into LoginSucceeded.
 func (s *Service) signIn(ctx context.Context, company Company, user User, c Client, m signInMethod) (*Tokens, error) {
 	const op = "identity.signIn"
-	tokens, sid, err := s.startSession(ctx, company, user, m.amr...)
+	tokens, sid, err := s.startSession(ctx, company, user, c, m.amr...)
 	if err != nil {
 		return nil, problem.Wrap(op, err)
 	}
@@ -425,11 +425,12 @@ func (s *Service) signIn(ctx context.Context, company Company, user User, c Clie
 	return tokens, nil
 }
 
-// startSession begins a session for user: a refresh token family and an
-// access token. A user who must have a second factor and has none gets an
-// access token that can only enrol one, and no refresh token.
-func (s *Service) startSession(ctx context.Context, company Company, user User, amr ...string) (*Tokens, string, error) {
-	rt, err := s.Refreshes.Start(ctx, company.ID, user.ID, "", amr...)
+// startSession begins a session for user, from c: a refresh token family
+// and an access token. A user who must have a second factor and has none
+// gets an access token that can only enrol one, and no refresh token.
+func (s *Service) startSession(ctx context.Context, company Company, user User, c Client, amr ...string) (*Tokens, string, error) {
+	from := token.Origin{DeviceID: c.DeviceID, IP: c.IP, UserAgent: c.UserAgent}
+	rt, err := s.Refreshes.Start(ctx, company.ID, user.ID, "", from, amr...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -485,10 +486,11 @@ func (s *Service) touchLastLogin(ctx context.Context, tenant, id string, at time
 // Refresh exchanges a refresh token for a new one and a new access token
 // with the user's current roles. A reused token revokes its whole sign-in
 // (see token.Refreshes.Rotate); a user who is no longer active gets 401 and
-// all of their sign-ins are revoked.
-func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+// all of their sign-ins are revoked. c's address becomes the sign-in's
+// last known one (ListSessions).
+func (s *Service) Refresh(ctx context.Context, refreshToken string, c Client) (*Tokens, error) {
 	const op = "identity.Refresh"
-	rt, err := s.Refreshes.Rotate(ctx, "", refreshToken)
+	rt, err := s.Refreshes.Rotate(ctx, "", refreshToken, c.IP)
 	if err != nil {
 		if problem.CodeOf(err) == token.CodeRefreshReused {
 			tenant, _, _ := strings.Cut(refreshToken, ".")

@@ -153,8 +153,8 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, newPassw
 	if err != nil {
 		return 0, problem.Wrap(op, err)
 	}
-	s.passwordChanged(ctx, a.Tenant, user, "change", ended, c)
-	return ended, nil
+	s.passwordChanged(ctx, a.Tenant, user, "change", len(ended), c)
+	return len(ended), nil
 }
 
 // dropResetLink deletes user's pending password reset link, if any.
@@ -167,26 +167,6 @@ func (s *Service) dropResetLink(ctx context.Context, tenant, user string) error 
 	}
 	lk, pk := linkKey(tenant, p.Hash), resetKey(tenant, user)
 	return s.Store.Transact(ctx, []table.Op{{Delete: &lk, Condition: table.Always}, {Delete: &pk, Condition: table.Always}})
-}
-
-// endOtherSessions revokes every live sign-in of user but the session keep,
-// and returns how many it ended.
-func (s *Service) endOtherSessions(ctx context.Context, tenant, user, keep string) (int, error) {
-	families, err := s.Refreshes.Families(ctx, tenant, user)
-	if err != nil {
-		return 0, err
-	}
-	ended := map[string]bool{}
-	for _, f := range families {
-		if f.SessionID == keep || f.Revoked() || ended[f.SessionID] {
-			continue
-		}
-		if _, err := s.Refreshes.RevokeSession(ctx, tenant, f.SessionID); err != nil {
-			return len(ended), err
-		}
-		ended[f.SessionID] = true
-	}
-	return len(ended), nil
 }
 
 // passwordChanged tells the user and the audit trail that the password

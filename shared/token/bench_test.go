@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/lantau-hq/lantau/shared/token"
 )
 
 // BenchmarkIssue signs one access token (RS256, 2048-bit key from FileKeys).
@@ -45,14 +47,14 @@ func BenchmarkVerify(b *testing.B) {
 // (two reads and a three-item transaction, synchronous=FULL).
 func BenchmarkRefreshRotate(b *testing.B) {
 	f := newRefreshFixture(b)
-	rt, err := f.r.Start(b.Context(), "t-acme", "u-1", "s-1")
+	rt, err := f.r.Start(b.Context(), "t-acme", "u-1", "s-1", token.Origin{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := b.Context()
 	b.ReportAllocs()
 	for b.Loop() {
-		if rt, err = f.r.Rotate(ctx, "t-acme", rt.Token); err != nil {
+		if rt, err = f.r.Rotate(ctx, "t-acme", rt.Token, ""); err != nil {
 			b.Fatal(err)
 		}
 	}

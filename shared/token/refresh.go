@@ -1,6 +1,7 @@
 package token
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lantau-hq/lantau/shared/problem"
 	"github.com/lantau-hq/lantau/shared/table"
@@ -118,21 +120,70 @@ func (t RefreshToken) LogValue() slog.Value {
 		slog.String("sid", t.SessionID), slog.String("family", t.FamilyID), slog.Time("exp", t.ExpiresAt))
 }
 
+// Origin is where a sign-in came from, kept with its family so that the
+// user can tell their sign-ins apart. Every field may be "".
+type Origin struct {
+	DeviceID  string // the opaque ID the client app keeps
+	IP        string
+	UserAgent string
+}
+
+// Bounds on what an Origin stores (longer values are cut): a family item
+// must stay small, and a client chooses these strings.
+const (
+	maxDeviceIDLen  = 200
+	maxIPLen        = 64
+	maxUserAgentLen = 512
+)
+
+// clipped is o with each field cut to its bound.
+func (o Origin) clipped() Origin {
+	return Origin{DeviceID: clip(o.DeviceID, maxDeviceIDLen), IP: clip(o.IP, maxIPLen), UserAgent: clip(o.UserAgent, maxUserAgentLen)}
+}
+
+// clip cuts s to at most n bytes without splitting a UTF-8 sequence.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
 // Family is one sign-in's chain of refresh tokens, as Families lists it.
 type Family struct {
-	ID           string
-	SessionID    string
-	User         string
-	CreatedAt    time.Time
-	LastUsedAt   time.Time // last rotation; CreatedAt before any
-	ExpiresAt    time.Time
-	Generation   int // rotations so far
-	RevokedAt    time.Time
-	RevokeReason string // "" while usable, else a Reason
+	ID         string
+	SessionID  string
+	User       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // last rotation; CreatedAt before any
+	ExpiresAt  time.Time // the sign-in's maximum age
+	// IdleExpiresAt is when the current refresh token expires: the
+	// sign-in ends then unless it is refreshed before. Never after ExpiresAt.
+	IdleExpiresAt time.Time
+	Generation    int // rotations so far
+	RevokedAt     time.Time
+	RevokeReason  string // "" while usable, else a Reason
+	// Origin is where the sign-in came from (Start's).
+	Origin Origin
+	// LastIP is the network address of the last rotation; Origin.IP
+	// before any (or when a rotation's was unknown).
+	LastIP string
+	// AMR are the sign-in's authentication methods, as Start was given them.
+	AMR []string
 }
 
 // Revoked reports whether f was revoked.
 func (f Family) Revoked() bool { return !f.RevokedAt.IsZero() }
+
+// Live reports whether f's refresh token could still rotate at now: not
+// revoked, not past its maximum age nor its current token's expiry.
+func (f Family) Live(now time.Time) bool {
+	return !f.Revoked() && now.Before(f.ExpiresAt) && now.Before(f.IdleExpiresAt)
+}
 
 // tokenRecord is the Data of a token item.
 type tokenRecord struct {
@@ -158,6 +209,12 @@ type familyRecord struct {
 	RevokedAt    time.Time `json:"revokedAt,omitzero"`
 	RevokeReason string    `json:"revokeReason,omitempty"`
 	AMR          []string  `json:"amr,omitempty"`
+	// Where the sign-in came from, and the address of its last rotation:
+	// the rotation writes this item anyway, so keeping LastIP costs no write.
+	DeviceID  string `json:"deviceId,omitempty"`
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"userAgent,omitempty"`
+	LastIP    string `json:"lastIp,omitempty"`
 }
 
 func (r *Refreshes) now() time.Time {
@@ -183,9 +240,10 @@ func (r *Refreshes) maxAge() time.Duration {
 
 // Start begins a sign-in of user in tenant: a new family and its first
 // token. An empty sessionID gets a random one; the caller puts the returned
-// SessionID in the access tokens' sid claim. amr are the authentication
-// methods of the sign-in; every rotation returns them.
-func (r *Refreshes) Start(ctx context.Context, tenant, user, sessionID string, amr ...string) (RefreshToken, error) {
+// SessionID in the access tokens' sid claim. from is where the sign-in
+// comes from (Families lists it). amr are the authentication methods of the
+// sign-in; every rotation returns them.
+func (r *Refreshes) Start(ctx context.Context, tenant, user, sessionID string, from Origin, amr ...string) (RefreshToken, error) {
 	const op = "token.Refreshes.Start"
 	switch {
 	case r.Table == nil:
@@ -203,10 +261,12 @@ func (r *Refreshes) Start(ctx context.Context, tenant, user, sessionID string, a
 	now := r.now().UTC()
 	tok := newRefreshToken(tenant)
 	h := hashToken(tok)
+	from = from.clipped()
 	fam := familyRecord{
 		Family: randomID(), Session: sessionID, User: user,
 		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(r.maxAge()),
 		Current: h, AMR: slices.Clone(amr),
+		DeviceID: from.DeviceID, IP: from.IP, UserAgent: from.UserAgent, LastIP: from.IP,
 	}
 	rec := tokenRecord{Family: fam.Family, Session: sessionID, User: user,
 		IssuedAt: now, ExpiresAt: minTime(now.Add(r.ttl()), fam.ExpiresAt)}
@@ -232,7 +292,8 @@ func (r *Refreshes) Start(ctx context.Context, tenant, user, sessionID string, a
 // Rotate exchanges presented for a new token of the same family and marks
 // presented used; the caller then mints an access token for the returned
 // User and SessionID. tenant, when not "", is the company the caller expects
-// (a token of another company is refused without being looked up).
+// (a token of another company is refused without being looked up). ip, when
+// not "", is the caller's network address: the family keeps it as LastIP.
 //
 // A token that was already used revokes its whole family (RFC 6819 section
 // 5.2.2.3, OAuth 2.0 Security BCP section 4.14.2): either the client or a
@@ -242,7 +303,7 @@ func (r *Refreshes) Start(ctx context.Context, tenant, user, sessionID string, a
 //
 // Errors are 401 problems: CodeRefreshInvalid, CodeRefreshExpired,
 // CodeRefreshReused or CodeRefreshRevoked.
-func (r *Refreshes) Rotate(ctx context.Context, tenant, presented string) (RefreshToken, error) {
+func (r *Refreshes) Rotate(ctx context.Context, tenant, presented, ip string) (RefreshToken, error) {
 	const op = "token.Refreshes.Rotate"
 	if r.Table == nil {
 		return RefreshToken{}, problem.E(op, problem.Internal, problem.Code("token-config"), "Refreshes.Table is required")
@@ -305,6 +366,9 @@ func (r *Refreshes) Rotate(ctx context.Context, tenant, presented string) (Refre
 			IssuedAt: now, ExpiresAt: minTime(now.Add(r.ttl()), fam.ExpiresAt)}
 		rec.Used, rec.UsedAt = true, now
 		fam.Current, fam.LastUsedAt, fam.Generation = nextHash, now, fam.Generation+1
+		if ip != "" {
+			fam.LastIP = clip(ip, maxIPLen)
+		}
 
 		usedItem, err1 := tokenItem(owner, h, rec, got.Version+1)
 		nextItem, err2 := tokenItem(owner, nextHash, nextRec, 1)
@@ -360,7 +424,8 @@ func (r *Refreshes) RevokeUser(ctx context.Context, tenant, user string) (int, e
 }
 
 // Families lists the sign-ins of user in tenant, newest first, including
-// revoked ones until they expire: for a "where you're signed in" page.
+// revoked and idle-expired ones until the table drops them (Live tells):
+// for a "where you're signed in" page.
 func (r *Refreshes) Families(ctx context.Context, tenant, user string) ([]Family, error) {
 	const op = "token.Refreshes.Families"
 	if r.Table == nil || tenant == "" || user == "" {
@@ -381,7 +446,10 @@ func (r *Refreshes) Families(ctx context.Context, tenant, user string) ([]Family
 			}
 			out = append(out, Family{ID: f.Family, SessionID: f.Session, User: f.User,
 				CreatedAt: f.CreatedAt, LastUsedAt: f.LastUsedAt, ExpiresAt: f.ExpiresAt,
-				Generation: f.Generation, RevokedAt: f.RevokedAt, RevokeReason: f.RevokeReason})
+				IdleExpiresAt: minTime(f.LastUsedAt.Add(r.ttl()), f.ExpiresAt),
+				Generation:    f.Generation, RevokedAt: f.RevokedAt, RevokeReason: f.RevokeReason,
+				Origin: Origin{DeviceID: f.DeviceID, IP: f.IP, UserAgent: f.UserAgent},
+				LastIP: cmp.Or(f.LastIP, f.IP), AMR: f.AMR})
 		}
 		if page.Cursor == "" {
 			return out, nil

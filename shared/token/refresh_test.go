@@ -39,14 +39,14 @@ func newRefreshFixture(t testing.TB) *refreshFixture {
 
 func (f *refreshFixture) start(t testing.TB, tenant, user, session string) token.RefreshToken {
 	t.Helper()
-	rt, err := f.r.Start(t.Context(), tenant, user, session)
+	rt, err := f.r.Start(t.Context(), tenant, user, session, token.Origin{})
 	require.NoError(t, err)
 	return rt
 }
 
 func (f *refreshFixture) rotate(t testing.TB, rt token.RefreshToken) token.RefreshToken {
 	t.Helper()
-	next, err := f.r.Rotate(t.Context(), rt.Tenant, rt.Token)
+	next, err := f.r.Rotate(t.Context(), rt.Tenant, rt.Token, "")
 	require.NoError(t, err)
 	return next
 }
@@ -54,7 +54,7 @@ func (f *refreshFixture) rotate(t testing.TB, rt token.RefreshToken) token.Refre
 // refused asserts that presenting tok fails with a 401 of code.
 func (f *refreshFixture) refused(t testing.TB, tenant, tok string, code problem.Code) {
 	t.Helper()
-	_, err := f.r.Rotate(t.Context(), tenant, tok)
+	_, err := f.r.Rotate(t.Context(), tenant, tok, "")
 	assertProblem(t, err, problem.Unauthenticated, code)
 }
 
@@ -106,7 +106,7 @@ func TestRefresh_StartRefusesWhatCannotBeEmbedded(t *testing.T) {
 		"session w/ space":  {"t-acme", "u-1", "s 1"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := f.r.Start(t.Context(), in[0], in[1], in[2])
+			_, err := f.r.Start(t.Context(), in[0], in[1], in[2], token.Origin{})
 			require.Error(t, err)
 			assert.Equal(t, problem.Internal, problem.KindOf(err))
 		})
@@ -184,7 +184,7 @@ func TestRefresh_ConcurrentRotationsOfOneTokenOnlyOneWins(t *testing.T) {
 		for i := range n {
 			wg.Go(func() {
 				<-gate
-				results[i], errs[i] = f.r.Rotate(t.Context(), "", rt.Token)
+				results[i], errs[i] = f.r.Rotate(t.Context(), "", rt.Token, "")
 			})
 		}
 		close(gate)
@@ -277,10 +277,10 @@ func TestRefresh_ExpiredTokensAreRefused(t *testing.T) {
 		store, _ := openStore(t)
 		past := time.Now().Add(-48 * time.Hour)
 		r := &token.Refreshes{Table: store, TTL: time.Hour, Now: func() time.Time { return past }}
-		rt, err := r.Start(t.Context(), "t-acme", "u-1", "s-1")
+		rt, err := r.Start(t.Context(), "t-acme", "u-1", "s-1", token.Origin{})
 		require.NoError(t, err)
 		r.Now = nil
-		_, err = r.Rotate(t.Context(), "t-acme", rt.Token)
+		_, err = r.Rotate(t.Context(), "t-acme", rt.Token, "")
 		assertProblem(t, err, problem.Unauthenticated, token.CodeRefreshInvalid)
 	})
 }
@@ -365,9 +365,9 @@ func TestRefresh_ErrorsAre401ProblemsInBothLanguages(t *testing.T) {
 	f := newRefreshFixture(t)
 	t0 := f.start(t, "t-acme", "u-1", "s-1")
 	f.rotate(t, t0)
-	_, errReused := f.r.Rotate(t.Context(), "", t0.Token)
+	_, errReused := f.r.Rotate(t.Context(), "", t0.Token, "")
 	require.Error(t, errReused)
-	_, errInvalid := f.r.Rotate(t.Context(), "", "t-acme.nope")
+	_, errInvalid := f.r.Rotate(t.Context(), "", "t-acme.nope", "")
 	require.Error(t, errInvalid)
 
 	cases := []struct {
@@ -416,17 +416,64 @@ func TestRefreshToken_HidesTheSecretWhenPrintedOrLogged(t *testing.T) {
 func TestRefresh_CarriesTheSignInsMethodsThroughRotations(t *testing.T) {
 	store, _ := openStore(t)
 	r := &token.Refreshes{Table: store}
-	sso, err := r.Start(t.Context(), "t-acme", "u-1", "", "sso")
+	sso, err := r.Start(t.Context(), "t-acme", "u-1", "", token.Origin{}, "sso")
 	require.NoError(t, err)
-	plain, err := r.Start(t.Context(), "t-acme", "u-2", "")
+	plain, err := r.Start(t.Context(), "t-acme", "u-2", "", token.Origin{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"sso"}, sso.AMR)
 	for range 3 {
-		sso, err = r.Rotate(t.Context(), "t-acme", sso.Token)
+		sso, err = r.Rotate(t.Context(), "t-acme", sso.Token, "")
 		require.NoError(t, err)
 		assert.Equal(t, []string{"sso"}, sso.AMR)
 	}
-	plain, err = r.Rotate(t.Context(), "t-acme", plain.Token)
+	plain, err = r.Rotate(t.Context(), "t-acme", plain.Token, "")
 	require.NoError(t, err)
 	assert.Empty(t, plain.AMR)
+}
+
+// A family keeps where its sign-in came from and the address of its last
+// rotation (in the item the rotation writes anyway), and Live tells a
+// usable sign-in from a revoked, idle or too old one.
+func TestRefresh_FamiliesKeepTheOriginAndTheLastAddress(t *testing.T) {
+	f := newRefreshFixture(t)
+	// The store drops items past their expiry by the real clock: start now.
+	f.clock = &clock{t: time.Now().UTC()}
+	f.r = &token.Refreshes{Table: f.store, Now: f.clock.Now, TTL: time.Hour, MaxAge: 3 * time.Hour}
+	from := token.Origin{DeviceID: "phone-1", IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (iPhone) " + strings.Repeat("x", 600)}
+	rt, err := f.r.Start(t.Context(), "t-acme", "u-1", "", from, "pwd", "otp")
+	require.NoError(t, err)
+	family := func() token.Family {
+		t.Helper()
+		fams, err := f.r.Families(t.Context(), "t-acme", "u-1")
+		require.NoError(t, err)
+		require.Len(t, fams, 1)
+		return fams[0]
+	}
+	fam := family()
+	assert.Equal(t, "phone-1", fam.Origin.DeviceID)
+	assert.Equal(t, "203.0.113.7", fam.Origin.IP)
+	assert.Len(t, fam.Origin.UserAgent, 512, "a client's user agent is cut to its bound")
+	assert.Equal(t, "203.0.113.7", fam.LastIP, "before any rotation: the sign-in's address")
+	assert.Equal(t, []string{"pwd", "otp"}, fam.AMR)
+	assert.True(t, fam.IdleExpiresAt.Equal(fam.CreatedAt.Add(time.Hour)))
+	assert.True(t, fam.Live(f.clock.Now()))
+
+	f.clock.Advance(50 * time.Minute)
+	rt, err = f.r.Rotate(t.Context(), "t-acme", rt.Token, "198.51.100.9")
+	require.NoError(t, err)
+	fam = family()
+	assert.Equal(t, "198.51.100.9", fam.LastIP)
+	assert.Equal(t, "203.0.113.7", fam.Origin.IP, "the sign-in's address stays")
+	assert.True(t, f.clock.Now().Equal(fam.LastUsedAt))
+	assert.True(t, fam.IdleExpiresAt.Equal(fam.LastUsedAt.Add(time.Hour)))
+
+	_, err = f.r.Rotate(t.Context(), "t-acme", rt.Token, "")
+	require.NoError(t, err)
+	assert.Equal(t, "198.51.100.9", family().LastIP, "an unknown address keeps the last known one")
+
+	assert.False(t, fam.Live(fam.IdleExpiresAt), "idle: its token expired")
+	assert.False(t, fam.Live(fam.ExpiresAt), "too old")
+	_, err = f.r.RevokeSession(t.Context(), "t-acme", fam.SessionID)
+	require.NoError(t, err)
+	assert.False(t, family().Live(f.clock.Now()), "revoked")
 }

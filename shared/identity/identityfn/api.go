@@ -86,6 +86,11 @@ func (a *API) Handler() http.Handler {
 	signedIn("POST /v1/auth/totp", "identity.StartTOTP", true, a.startTOTP)
 	signedIn("POST /v1/auth/totp/confirm", "identity.ConfirmTOTP", true, a.confirmTOTP)
 
+	// Where you're signed in: one's own sign-ins, and ending them.
+	signedIn("GET /v1/auth/sessions", "identity.ListSessions", false, a.listSessions)
+	signedIn("DELETE /v1/auth/sessions/{id}", "identity.EndSession", false, a.endSession)
+	signedIn("POST /v1/auth/sessions/end-others", "identity.EndOtherSessions", false, a.endOtherSessions)
+
 	// Passwords: change one's own; a forgotten one is reset by a mailed link.
 	signedIn("POST /v1/auth/password", "identity.ChangePassword", false, a.changePassword)
 	public("POST /v1/auth/password/reset", "identity.RequestPasswordReset", a.requestPasswordReset)
@@ -101,6 +106,7 @@ func (a *API) Handler() http.Handler {
 	signedIn("POST /v1/users/{id}/deactivate", "identity.Deactivate", false, a.deactivate)
 	signedIn("POST /v1/users/{id}/invitation", "identity.ResendInvitation", false, a.resendInvitation)
 	signedIn("POST /v1/users/{id}/mfa/reset", "identity.ResetMFA", false, a.resetMFA)
+	signedIn("GET /v1/users/{id}/sessions", "identity.UserSessions", false, a.userSessions)
 	mux.Handle("GET /v1/users/invitations/accept", linkPage("accept", "/v1/users/invitations/accept", "password"))
 	public("POST /v1/users/invitations/accept", "identity.AcceptInvitation", a.acceptInvitation)
 	signedIn("GET /v1/security/summary", "identity.Summary", false, a.summary)
@@ -288,7 +294,7 @@ func (a *API) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.Decode(w, r, &in); err != nil {
 		return err
 	}
-	tokens, err := a.Service.Refresh(r.Context(), in.RefreshToken)
+	tokens, err := a.Service.Refresh(r.Context(), in.RefreshToken, Client(r, ""))
 	if err != nil {
 		return err
 	}
@@ -525,4 +531,44 @@ func (a *API) resetMFA(w http.ResponseWriter, r *http.Request, actor identity.Ac
 		return err
 	}
 	return httpapi.JSON(w, http.StatusOK, u)
+}
+
+func (a *API) listSessions(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	views, err := a.Service.ListSessions(r.Context(), actor, i18n.FromRequest(r))
+	if err != nil {
+		return err
+	}
+	NoStore(w)
+	return httpapi.JSON(w, http.StatusOK, map[string]any{"sessions": views})
+}
+
+func (a *API) userSessions(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	views, err := a.Service.UserSessions(r.Context(), actor, r.PathValue("id"), i18n.FromRequest(r))
+	if err != nil {
+		return err
+	}
+	NoStore(w)
+	return httpapi.JSON(w, http.StatusOK, map[string]any{"sessions": views})
+}
+
+// endSession ends one of the caller's sign-ins; this instance forgets its
+// cached session check at once, the others within their cache's TTL.
+func (a *API) endSession(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	id := r.PathValue("id")
+	if err := a.Service.EndSession(r.Context(), actor, id); err != nil {
+		return err
+	}
+	a.Sessions.Forget(actor.Tenant, id)
+	return httpapi.JSON(w, http.StatusNoContent, nil)
+}
+
+func (a *API) endOtherSessions(w http.ResponseWriter, r *http.Request, actor identity.Actor) error {
+	ended, err := a.Service.EndOtherSessions(r.Context(), actor)
+	for _, id := range ended {
+		a.Sessions.Forget(actor.Tenant, id)
+	}
+	if err != nil {
+		return err
+	}
+	return httpapi.JSON(w, http.StatusOK, map[string]any{"ended": len(ended)})
 }

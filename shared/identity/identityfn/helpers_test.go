@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lantau-hq/lantau/shared/identity/identitytest"
-	"github.com/lantau-hq/lantau/shared/mail"
 )
 
 // The stack, companies and sign-ins come from identitytest; what is here
@@ -63,18 +62,30 @@ func containsAll(have []string, want ...string) bool {
 // nil while the trail cannot be read.
 func identityEvents(t *testing.T, s *identitytest.Stack, access string) []string {
 	t.Helper()
+	var types []string
+	for _, m := range identityEntries(t, s, access) {
+		types = append(types, m["type"].(string))
+	}
+	return types
+}
+
+// identityEntries are identity's entries in the audit trail of the company
+// of access, oldest first, as the audit API lists them (type, actor, data,
+// ...); nil while the trail cannot be read.
+func identityEntries(t *testing.T, s *identitytest.Stack, access string) []map[string]any {
+	t.Helper()
 	res := s.Do(t, "GET", "/v1/audit/entries?order=oldest&limit=100", access, nil)
 	if res.Status != http.StatusOK {
 		return nil
 	}
-	var types []string
+	var out []map[string]any
 	for _, e := range res.Body["entries"].([]any) {
 		m := e.(map[string]any)
 		if m["source"] == "lantau.identity" {
-			types = append(types, m["type"].(string))
+			out = append(out, m)
 		}
 	}
-	return types
+	return out
 }
 
 // signIn signs in a user who has no second factor and returns the tokens.
@@ -84,18 +95,6 @@ func signIn(t *testing.T, s *identitytest.Stack, email, password, deviceID strin
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
 	require.Equal(t, "lantau/api", res.Str("scope"), "%s", res.Raw)
 	return res.Str("accessToken"), res.Str("refreshToken")
-}
-
-// mailsTo are the mails of kind sent to address.
-func mailsTo(t *testing.T, s *identitytest.Stack, address, kind string) []mail.Message {
-	t.Helper()
-	var out []mail.Message
-	for _, m := range s.Outbox(t) {
-		if m.To == address && m.Kind == kind {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 // startWithEmployee starts a stack with a company on domain and an active

@@ -51,7 +51,7 @@ func TestChangePassword_EndsTheOtherSignInsAndKeepsTheCallers(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, res.Status)
 	signIn(t, s, bobEmail, newPassword, "laptop-1")
 
-	mails := mailsTo(t, s, bobEmail, "password-changed")
+	mails := s.Mails(t, bobEmail, "password-changed")
 	require.Len(t, mails, 1)
 	assert.Contains(t, mails[0].Text, "was changed")
 	assert.Contains(t, mails[0].Text, "If this was not you")
@@ -106,7 +106,7 @@ func TestChangePassword_RefusesBadInputAndThrottlesWrongCurrentPasswords(t *test
 	}
 	assert.Equal(t, http.StatusUnauthorized, s.Do(t, "POST", "/v1/auth/password", "",
 		map[string]any{"currentPassword": identitytest.GoodPassword, "newPassword": newPassword}).Status, "signed-in callers only")
-	assert.Empty(t, mailsTo(t, s, bobEmail, "password-changed"), "nothing changed")
+	assert.Empty(t, s.Mails(t, bobEmail, "password-changed"), "nothing changed")
 	signIn(t, s, bobEmail, identitytest.GoodPassword, "phone-1")
 
 	// Wrong current passwords run up the account's sign-in throttle: first
@@ -148,10 +148,10 @@ func TestPasswordReset_AnswersTheSameWhetherOrNotTheAccountExists(t *testing.T) 
 		assert.Equal(t, string(reference.Raw), string(res.Raw), "%s: the same answer", email)
 		assert.Equal(t, reference.Header.Get("Content-Type"), res.Header.Get("Content-Type"), email)
 	}
-	assert.Len(t, mailsTo(t, s, bobEmail, "password-reset"), 2, "an active user gets a link (addresses in any case)")
-	assert.Len(t, mailsTo(t, s, c.Email, "password-reset"), 1)
+	assert.Len(t, s.Mails(t, bobEmail, "password-reset"), 2, "an active user gets a link (addresses in any case)")
+	assert.Len(t, s.Mails(t, c.Email, "password-reset"), 1)
 	for _, email := range []string{deeEmail, ivyEmail, "nobody@acme-forgot.hk", "someone@unregistered.example"} {
-		assert.Empty(t, mailsTo(t, s, email, "password-reset"), "%s gets no link", email)
+		assert.Empty(t, s.Mails(t, email, "password-reset"), "%s gets no link", email)
 	}
 	res = s.Do(t, "POST", "/v1/auth/password/reset", "", map[string]any{"email": "nobody@acme-forgot.hk"}, "Accept-Language", "zh-HK")
 	assert.Contains(t, res.Str("detail"), "如有使用此電郵地址的有效帳戶")
@@ -171,7 +171,7 @@ func TestPasswordReset_AnswersTheSameWhetherOrNotTheAccountExists(t *testing.T) 
 		assert.Equal(t, identitytest.ProblemType("too-many-reset-requests"), res.Str("type"))
 		assert.NotEmpty(t, res.Header.Get("Retry-After"))
 	}
-	assert.Len(t, mailsTo(t, s, bobEmail, "password-reset"), 3, "no mail past the throttle")
+	assert.Len(t, s.Mails(t, bobEmail, "password-reset"), 3, "no mail past the throttle")
 	throttled := 0
 	for i := range 30 {
 		res := s.Do(t, "POST", "/v1/auth/password/reset", "", map[string]any{"email": "someone" + string(rune('a'+i)) + "@elsewhere.example"})
@@ -209,7 +209,7 @@ func TestPasswordReset_LinkSetsThePasswordOnceAndKeepsTheSecondFactor(t *testing
 	link, second := s.LastLink(t, c.Email, "password-reset")
 	require.NotEqual(t, first, second)
 	assert.True(t, strings.HasPrefix(link, s.API+"/v1/auth/password/reset/confirm?token="), link)
-	assert.Contains(t, mailsTo(t, s, c.Email, "password-reset")[0].Text, "30 minutes")
+	assert.Contains(t, s.Mails(t, c.Email, "password-reset")[0].Text, "30 minutes")
 
 	page := s.Do(t, "GET", strings.TrimPrefix(link, s.API), "", nil, "Accept-Language", "zh-HK")
 	assert.Equal(t, http.StatusOK, page.Status)
@@ -267,7 +267,7 @@ func TestPasswordReset_LinkSetsThePasswordOnceAndKeepsTheSecondFactor(t *testing
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
 	assert.Equal(t, "lantau/api", res.Str("scope"))
 
-	mails := mailsTo(t, s, c.Email, "password-changed")
+	mails := s.Mails(t, c.Email, "password-changed")
 	require.Len(t, mails, 1)
 	assert.Contains(t, mails[0].Text, "password reset link")
 	identitytest.Eventually(t, func() bool {
@@ -351,12 +351,12 @@ func TestResetMFA_SendsTheUserBackToEnrolment(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, res.Status, "nothing left to reset: %s", res.Raw)
 	assert.Equal(t, identitytest.ProblemType("mfa-not-enrolled"), res.Str("type"))
 
-	mails := mailsTo(t, s, danaEmail, "mfa-reset")
+	mails := s.Mails(t, danaEmail, "mfa-reset")
 	require.Len(t, mails, 1)
 	assert.Contains(t, mails[0].Subject, "雙重認證", "in the user's language")
 	assert.Contains(t, mails[0].Text, "重新設定雙重認證")
-	require.Len(t, mailsTo(t, s, erinEmail, "mfa-reset"), 1)
-	assert.Contains(t, mailsTo(t, s, erinEmail, "mfa-reset")[0].Text, "set up two-factor sign-in again")
+	require.Len(t, s.Mails(t, erinEmail, "mfa-reset"), 1)
+	assert.Contains(t, s.Mails(t, erinEmail, "mfa-reset")[0].Text, "set up two-factor sign-in again")
 	identitytest.Eventually(t, func() bool {
 		n := 0
 		for _, typ := range identityEvents(t, s, c.Access) {
