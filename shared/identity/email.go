@@ -199,7 +199,17 @@ func (s *Service) mailEmailChanged(ctx context.Context, a Actor, company Company
 		by = i18n.Text{EN: admin.Name + " (" + admin.Email + ")", ZH: admin.Name + "（" + admin.Email + "）"}
 	}
 	lang, at := langOf(user.Lang), s.Now()
-	for _, m := range emailChangedMails(lang, a.Tenant, user.Name, company.Name, from, user.Email, by, at) {
+	mails := emailChangedMails(lang, a.Tenant, user.Name, company.Name, from, user.Email, by, at)
+	if user.Status == UserInvited {
+		// Someone who has not accepted yet has no password to sign in with,
+		// and the links mailed to the old address no longer work: the new
+		// address gets a new invitation instead of the notice.
+		mails = mails[:1]
+		if _, err := s.Reinvite(ctx, a, user.ID); err != nil {
+			s.Log.ErrorContext(ctx, "invitation not sent to the new address", "tenant", a.Tenant, "user", user.ID, "error", err.Error())
+		}
+	}
+	for _, m := range mails {
 		if err := s.send(ctx, m); err != nil {
 			s.Log.ErrorContext(ctx, "address change not mailed", "tenant", a.Tenant, "user", user.ID, "kind", m.Kind, "error", err.Error())
 		}

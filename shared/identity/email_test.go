@@ -194,9 +194,14 @@ func TestChangeEmail_InvitationsFollowTheNewAddress(t *testing.T) {
 	_, err = d.svc.AcceptInvitation(ctx, oldLink, employeePassword)
 	assert.Equal(t, problem.Code("link-invalid"), problem.CodeOf(err), "the link mailed to the old address")
 
+	// The new address gets a new invitation, not a notice about a password
+	// that does not exist yet.
+	require.Len(t, d.mailsTo(t, "amy.wong@acme.hk", "invitation"), 1)
+	assert.Empty(t, d.mailsTo(t, "amy.wong@acme.hk", "email-now-sign-in"))
+	assert.Len(t, d.mailsTo(t, "amy@acme.hk", "invitation"), 1, "the first one only")
 	_, err = d.svc.Reinvite(ctx, super, u.ID)
 	require.NoError(t, err)
-	require.Len(t, d.mailsTo(t, "amy.wong@acme.hk", "invitation"), 1)
+	require.Len(t, d.mailsTo(t, "amy.wong@acme.hk", "invitation"), 2, "and again when resent")
 	assert.Len(t, d.mailsTo(t, "amy@acme.hk", "invitation"), 1, "the first one only")
 	v, err := d.svc.AcceptInvitation(ctx, d.lastLinkToken(t, "http://api.test/v1/users/invitations/accept?token="), employeePassword)
 	require.NoError(t, err)
