@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
@@ -493,11 +494,24 @@ func (a *API) requestPasswordReset(w http.ResponseWriter, r *http.Request) error
 	if err := httpapi.Decode(w, r, &in); err != nil {
 		return err
 	}
+	started := time.Now()
 	if err := a.Service.RequestPasswordReset(r.Context(), in.Email, Client(r, "")); err != nil {
 		return err
 	}
+	// An address with an account costs a write and a mail, one without
+	// nothing: the answer waits until ResetAnswerFloor has passed either
+	// way, so that its timing does not tell which addresses have accounts.
+	select {
+	case <-time.After(ResetAnswerFloor - time.Since(started)):
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
 	return httpapi.JSON(w, http.StatusAccepted, map[string]any{"detail": textResetRequested.T(i18n.FromRequest(r))})
 }
+
+// ResetAnswerFloor is how long a password reset request takes at least,
+// found or not: longer than a link's write and its mail usually take.
+const ResetAnswerFloor = 400 * time.Millisecond
 
 // resetPassword takes the token and new password as JSON, or as the form
 // the link's page posts.

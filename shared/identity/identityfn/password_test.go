@@ -5,10 +5,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lantau-hq/lantau/shared/identity/identityfn"
 	"github.com/lantau-hq/lantau/shared/identity/identitytest"
 )
 
@@ -143,7 +145,10 @@ func TestPasswordReset_AnswersTheSameWhetherOrNotTheAccountExists(t *testing.T) 
 	require.Equal(t, http.StatusAccepted, reference.Status, "%s", reference.Raw)
 	assert.Contains(t, reference.Str("detail"), "If an active account uses this address")
 	for _, email := range []string{bobEmail, strings.ToUpper(bobEmail), deeEmail, ivyEmail, "someone@unregistered.example", c.Email} {
+		started := time.Now()
 		res := s.Do(t, "POST", "/v1/auth/password/reset", "", map[string]any{"email": email})
+		assert.GreaterOrEqual(t, time.Since(started), identityfn.ResetAnswerFloor,
+			"%s: answered no sooner than any other address (the timing tells nothing)", email)
 		assert.Equal(t, reference.Status, res.Status, email)
 		assert.Equal(t, string(reference.Raw), string(res.Raw), "%s: the same answer", email)
 		assert.Equal(t, reference.Header.Get("Content-Type"), res.Header.Get("Content-Type"), email)
