@@ -848,14 +848,10 @@ func (d *Directory) write(ctx context.Context, a identity.Actor, pl *ImportPlan,
 		b, n = newBatch(), 0
 		return nil
 	}
-	for _, u := range pl.updates {
-		if u.moves() {
-			continue
-		}
-		ops, deps, err := updateOps(tenant, u.before, u.after)
-		if err != nil {
-			return err
-		}
+	// stage adds one employee's ops, with the touches of the departments
+	// they depend on, to the batch, committing the batch first when they
+	// do not fit.
+	stage := func(ops []table.Op, deps []string) error {
 		if !b.fits(ops, deps, 0) {
 			if err := flush(); err != nil {
 				return err
@@ -868,6 +864,19 @@ func (d *Directory) write(ctx context.Context, a identity.Actor, pl *ImportPlan,
 		b.add(ops...)
 		b.add(touches...)
 		n++
+		return nil
+	}
+	for _, u := range pl.updates {
+		if u.moves() {
+			continue
+		}
+		ops, deps, err := updateOps(tenant, u.before, u.after)
+		if err != nil {
+			return err
+		}
+		if err := stage(ops, deps); err != nil {
+			return err
+		}
 		res.Updated++
 	}
 	var invites []*plannedCreate
@@ -880,19 +889,9 @@ func (d *Directory) write(ctx context.Context, a identity.Actor, pl *ImportPlan,
 		if err != nil {
 			return err
 		}
-		deps := []string{c.e.Department}
-		if !b.fits(ops, deps, 0) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		touches, err := b.touch(tenant, t, deps...)
-		if err != nil {
+		if err := stage(ops, []string{c.e.Department}); err != nil {
 			return err
 		}
-		b.add(ops...)
-		b.add(touches...)
-		n++
 		res.Created++
 	}
 	if err := flush(); err != nil {
