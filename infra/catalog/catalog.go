@@ -5,6 +5,7 @@ package catalog
 
 import (
 	"github.com/lantau-hq/lantau/shared/attendance/attendancefn"
+	"github.com/lantau-hq/lantau/shared/attendance/notifyfn"
 	"github.com/lantau-hq/lantau/shared/attendance/rootsfn"
 	"github.com/lantau-hq/lantau/shared/attendance/timesheetfn"
 	"github.com/lantau-hq/lantau/shared/audit/auditfn"
@@ -35,5 +36,6 @@ func Constructors() map[string]function.Constructor {
 		"attendanceroot":    rootsfn.NewDailyRoot,
 		"attendancemissing": attendancefn.NewMissingCheck,
 		"attendancesheet":   timesheetfn.New,
+		"attendancenotify":  notifyfn.New,
 	}
 }

@@ -29,6 +29,8 @@ type UserView struct {
 	TwoFactor   bool      `json:"twoFactor"`
 	CreatedAt   time.Time `json:"createdAt"`
 	LastLoginAt time.Time `json:"lastLoginAt,omitzero"`
+	// Lang is the language of the user's mails ("en" or "zh-HK"; "" is English).
+	Lang string `json:"lang,omitempty"`
 }
 
 // View is u without secrets.
@@ -38,7 +40,7 @@ func (u User) View() UserView {
 		areas = []Area{}
 	}
 	return UserView{ID: u.ID, Email: u.Email, Name: u.Name, Status: u.Status, Role: u.Role, Areas: areas, Department: u.Department,
-		TwoFactor: u.HasTOTP(), CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt}
+		TwoFactor: u.HasTOTP(), CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt, Lang: u.Lang}
 }
 
 var textNoUser = i18n.Text{EN: "There is no such user in your company.", ZH: "你的公司沒有此用戶。"}
