@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lantau-hq/lantau/shared/i18n"
 	"github.com/lantau-hq/lantau/shared/problem"
 	"github.com/lantau-hq/lantau/shared/table"
 )
@@ -55,13 +56,7 @@ func NewAccessLog(store table.Store, retention time.Duration, zone *time.Locatio
 	return &AccessLog{store: store, shards: 8, retention: retention, zone: zone}
 }
 
-var hongKong = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Hong_Kong")
-	if err != nil {
-		return time.FixedZone("HKT", 8*3600)
-	}
-	return loc
-}()
+var hongKong = i18n.HongKong
 
 func (l *AccessLog) partition(day string, shard int) string {
 	return fmt.Sprintf("ACCESS#%s#%d", day, shard)

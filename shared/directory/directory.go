@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/lantau-hq/lantau/shared/event"
+	"github.com/lantau-hq/lantau/shared/i18n"
 	"github.com/lantau-hq/lantau/shared/identity"
 	"github.com/lantau-hq/lantau/shared/table"
 )
@@ -125,10 +126,4 @@ func (d *Directory) publish(ctx context.Context, tenant, actor, typ string, data
 	}
 }
 
-var hongKong = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Hong_Kong")
-	if err != nil {
-		return time.FixedZone("HKT", 8*3600)
-	}
-	return loc
-}()
+var hongKong = i18n.HongKong

@@ -8,13 +8,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/mail"
 )
 
-var hongKong = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Hong_Kong")
-	if err != nil {
-		return time.FixedZone("HKT", 8*3600)
-	}
-	return loc
-}()
+var hongKong = i18n.HongKong
 
 func hkTime(t time.Time) string { return t.In(hongKong).Format("2006-01-02 15:04 (HKT)") }
 

@@ -55,13 +55,7 @@ type Table struct {
 	Zone *time.Location
 }
 
-var hongKong = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Hong_Kong")
-	if err != nil {
-		return time.FixedZone("HKT", 8*3600)
-	}
-	return loc
-}()
+var hongKong = i18n.HongKong
 
 // Location is where Time columns are shown: Zone, else Hong Kong.
 func (t Table) Location() *time.Location {

@@ -27,13 +27,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/table"
 )
 
-var hongKong = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Hong_Kong")
-	if err != nil {
-		return time.FixedZone("HKT", 8*3600)
-	}
-	return loc
-}()
+var hongKong = i18n.HongKong
 
 // Roles allowed to read the audit trail.
 var readerRoles = []string{"super-admin", "auditor"}

@@ -11,6 +11,7 @@ import (
 	"github.com/lantau-hq/lantau/shared/directory"
 	"github.com/lantau-hq/lantau/shared/event"
 	"github.com/lantau-hq/lantau/shared/function"
+	"github.com/lantau-hq/lantau/shared/i18n"
 	"github.com/lantau-hq/lantau/shared/identity"
 	"github.com/lantau-hq/lantau/shared/platform"
 	"github.com/lantau-hq/lantau/shared/problem"
@@ -109,10 +110,4 @@ func (o *Offboarding) due(ctx context.Context, today time.Time) ([]byte, error) 
 	return out, merr
 }
 
-var hongKong = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Hong_Kong")
-	if err != nil {
-		return time.FixedZone("HKT", 8*3600)
-	}
-	return loc
-}()
+var hongKong = i18n.HongKong
