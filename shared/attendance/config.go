@@ -54,6 +54,22 @@ func (s *Store) SavePolicy(ctx context.Context, tenant string, p Policy) error {
 	return s.putConfig(ctx, "attendance.SavePolicy", tenant, skPolicy, p)
 }
 
+// Policy reads the company's policy alone (one read; the defaults are
+// not filled in).
+func (s *Store) Policy(ctx context.Context, tenant string) (Policy, error) {
+	var p Policy
+	it, err := s.t.Get(ctx, configKey(tenant, skPolicy))
+	if errors.Is(err, table.ErrNotFound) {
+		return p, nil
+	} else if err != nil {
+		return p, problem.E("attendance.Policy", problem.Internal, err)
+	}
+	if err := json.Unmarshal(it.Data, &p); err != nil {
+		return p, problem.E("attendance.Policy", problem.Internal, err)
+	}
+	return p, nil
+}
+
 // SaveSite validates, normalises and saves a site.
 func (s *Store) SaveSite(ctx context.Context, tenant string, site Site) (Site, error) {
 	site, err := site.Normalize()

@@ -86,6 +86,11 @@ type Policy struct {
 	OnImpossibleTravel Action `json:"onImpossibleTravel,omitempty"` // flag
 	OnClockSkew        Action `json:"onClockSkew,omitempty"`        // flag
 	OnOutsideShift     Action `json:"onOutsideShift,omitempty"`     // flag
+
+	// MuteMails stops the attendance mails (a missing clock-in to the
+	// employee, a field punch to its approver); the events still reach
+	// the audit trail.
+	MuteMails bool `json:"muteMails,omitempty"`
 }
 
 // WithDefaults fills the zero fields.

@@ -33,10 +33,17 @@ type Accounts interface {
 	Account(ctx context.Context, tenant, id string) (identity.UserView, error)
 }
 
-// Notifier mails the people attendance events concern, once per event.
+// Policies reads a company's attendance policy (attendance.Store).
+type Policies interface {
+	Policy(ctx context.Context, tenant string) (attendance.Policy, error)
+}
+
+// Notifier mails the people attendance events concern, once per event,
+// unless the company's policy mutes the mails.
 type Notifier struct {
 	Table     table.Store
 	Accounts  Accounts
+	Policies  Policies
 	Mail      mail.Sender
 	From      string // the sender, MAIL_FROM
 	PublicURL string // the API's base URL, PUBLIC_API_URL, named in the mails
@@ -54,9 +61,16 @@ func New(ctx context.Context, env function.Env) (lambda.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Notifier{Table: pf.Store, Accounts: identity.New(identity.Deps{Store: pf.Store, Log: pf.Log}),
-		Mail: ses.NewFromEnv(pf.AWS, env), From: req["MAIL_FROM"], PublicURL: strings.TrimSuffix(req["PUBLIC_API_URL"], "/"),
-		Now: time.Now, Log: pf.Log}, nil
+	return &Notifier{
+		Table:     pf.Store,
+		Accounts:  identity.New(identity.Deps{Store: pf.Store, Log: pf.Log}),
+		Policies:  attendance.NewStore(pf.Store, time.Now),
+		Mail:      ses.NewFromEnv(pf.AWS, env),
+		From:      req["MAIL_FROM"],
+		PublicURL: strings.TrimSuffix(req["PUBLIC_API_URL"], "/"),
+		Now:       time.Now,
+		Log:       pf.Log,
+	}, nil
 }
 
 // sentTTL is how long an event's mail is remembered: longer than the bus
@@ -78,14 +92,22 @@ func (n *Notifier) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if e.Source != attendance.EventSource {
 		return []byte(`{"mailed":0}`), nil
 	}
+	switch e.Type {
+	case attendance.EventMissing, attendance.EventFieldPunchPending:
+	default:
+		return []byte(`{"mailed":0}`), nil
+	}
+	if p, err := n.Policies.Policy(ctx, e.Tenant); err != nil {
+		return nil, err
+	} else if p.MuteMails {
+		return []byte(`{"mailed":0,"muted":true}`), nil
+	}
 	var m *mail.Message
 	switch e.Type {
 	case attendance.EventMissing:
 		m, err = n.missing(ctx, e)
 	case attendance.EventFieldPunchPending:
 		m, err = n.fieldPending(ctx, e)
-	default:
-		return []byte(`{"mailed":0}`), nil
 	}
 	if err != nil || m == nil {
 		return []byte(`{"mailed":0}`), err

@@ -127,6 +127,17 @@ func TestNotify_MailsTheEmployeeAndTheApproverOncePerEvent(t *testing.T) {
 	assert.JSONEq(t, `{"mailed":0}`, string(out))
 	assert.Len(t, s.Mails(t, bobEmail, "attendance-missing"), 1)
 
+	// A company that mutes the mails gets none; the events still reach the
+	// audit trail.
+	res = s.Do(t, "PUT", "/v1/attendance/policy", c.Access, map[string]any{"muteMails": true})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
+	muted, err := attendance.MissingEvent(c.ID, attendance.EmployeeID(bob), at.Add(time.Hour))
+	require.NoError(t, err)
+	out, err = fn.Invoke(ctx, "", busEvent(t, muted))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"mailed":0,"muted":true}`, string(out))
+	assert.Len(t, s.Mails(t, bobEmail, "attendance-missing"), 1)
+
 	// Other events are not this function's; a malformed one is an error.
 	other, err := event.New(attendance.EventSource, attendance.EventLate, c.ID, bob, at, map[string]any{"employee": bob})
 	require.NoError(t, err)
