@@ -14,11 +14,12 @@ import (
 const (
 	EventSource = "lantau.attendance"
 
-	EventLate              = "Late"              // attendance.Late: a late clock-in
-	EventEarlyLeave        = "EarlyLeave"        // an early clock-out
-	EventPunchFlagged      = "PunchFlagged"      // a flagged or refused punch, for admins
-	EventFieldPunchPending = "FieldPunchPending" // for the employee's manager to approve
-	EventMissing           = "Missing"           // attendance.Missing: no clock-in after start + grace
+	EventLate               = "Late"               // attendance.Late: a late clock-in
+	EventEarlyLeave         = "EarlyLeave"         // an early clock-out
+	EventPunchFlagged       = "PunchFlagged"       // a flagged or refused punch, for admins
+	EventFieldPunchPending  = "FieldPunchPending"  // for the employee's manager to approve
+	EventMissing            = "Missing"            // attendance.Missing: no clock-in after start + grace
+	EventFieldPunchResolved = "FieldPunchResolved" // a field punch approved or rejected, for the employee
 )
 
 // PunchEventData is the data of the punch events.
@@ -86,6 +87,30 @@ func PunchEvents(rec Record, actor string) ([]event.Envelope, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// FieldResolvedEventData is the data of FieldPunchResolved.
+type FieldResolvedEventData struct {
+	Employee   EmployeeID `json:"employee"`
+	Seq        int64      `json:"seq"`        // the field punch's
+	Kind       Kind       `json:"kind"`       // the field punch's direction
+	PunchTime  time.Time  `json:"punchTime"`  // when the field punch was made
+	Resolution int64      `json:"resolution"` // the resolution record's seq
+	Approved   bool       `json:"approved"`
+	By         string     `json:"by"`
+	Note       string     `json:"note,omitempty"`
+}
+
+// FieldResolvedEvent is the event of punch (a field punch) resolved by res
+// (its resolution record). Its ID follows the punch, so a replayed
+// publication is one event.
+func FieldResolvedEvent(punch, res Record) (event.Envelope, error) {
+	if res.Resolution == nil || res.Refers == nil || punch.Request == nil {
+		return event.Envelope{}, fmt.Errorf("field resolved event: %d is not a resolution of a punch", res.Seq)
+	}
+	data := FieldResolvedEventData{Employee: punch.Employee, Seq: punch.Seq, Kind: punch.Request.Kind, PunchTime: punch.Time.UTC(),
+		Resolution: res.Seq, Approved: res.Resolution.Approved, By: res.Resolution.By, Note: res.Resolution.Note}
+	return envelope(EventFieldPunchResolved, res.Tenant, res.Resolution.By, res.Time, data, string(punch.Employee), fmt.Sprint(punch.Seq))
 }
 
 // MissingEventData is the data of attendance.Missing.

@@ -153,6 +153,16 @@ func TestAttendanceAPI(t *testing.T) {
 		assert.Equal(t, "resolution", ok.Str("type"))
 		again := s.Do(t, "POST", fmt.Sprintf("/v1/attendance/field-punches/%s/%d/decision", wong, seq), boss, map[string]any{"approve": false})
 		assert.Equal(t, http.StatusConflict, again.Status, "resolved once: %s", again.Raw)
+
+		// The manager was asked by mail, and Wong hears the decision, once
+		// (the refused second decision mails nobody).
+		identitytest.Eventually(t, func() bool { return len(s.Mails(t, "ky.ho@acme.com.hk", "attendance-field-punch")) == 1 },
+			"the manager is asked to approve")
+		identitytest.Eventually(t, func() bool { return len(s.Mails(t, "m.wong@acme.com.hk", "attendance-field-decision")) == 1 },
+			"the employee hears the decision")
+		decided := s.Mails(t, "m.wong@acme.com.hk", "attendance-field-decision")[0]
+		assert.Equal(t, "Lantau: your field punch was approved", decided.Subject)
+		assert.Contains(t, decided.Text, "Note: ok")
 	})
 
 	t.Run("a night shift across midnight into a public holiday", func(t *testing.T) {
@@ -464,7 +474,7 @@ func TestAttendanceAPI(t *testing.T) {
 			res := s.Do(t, "GET", "/v1/audit/entries?limit=500", boss, nil)
 			raw := string(res.Raw)
 			return res.Status == http.StatusOK && strings.Contains(raw, "PunchFlagged") && strings.Contains(raw, "FieldPunchPending") &&
-				strings.Contains(raw, `"Late"`)
+				strings.Contains(raw, "FieldPunchResolved") && strings.Contains(raw, `"Late"`)
 		}, 10*time.Second, 50*time.Millisecond, "the audit function records attendance's events")
 		res := s.Do(t, "GET", "/v1/audit/entries?limit=500", boss, nil)
 		var body struct {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lantau-hq/lantau/shared/attendance"
+	"github.com/lantau-hq/lantau/shared/event"
 	"github.com/lantau-hq/lantau/shared/httpapi"
 	"github.com/lantau-hq/lantau/shared/i18n"
 	"github.com/lantau-hq/lantau/shared/identity"
@@ -363,6 +364,14 @@ func (a *API) resolveField(w http.ResponseWriter, r *http.Request, actor identit
 	rec, err := a.Store.ResolveField(r.Context(), actor.Tenant, emp, seq, actor.User, *in.Approve, in.Note)
 	if err != nil {
 		return err
+	}
+	// The employee hears of it (attendancenotify) and the audit trail keeps it.
+	if punch, err := a.Store.Record(r.Context(), actor.Tenant, emp, seq); err != nil {
+		a.Log.ErrorContext(r.Context(), "field punch resolution not published", "error", err.Error())
+	} else if e, err := attendance.FieldResolvedEvent(punch, rec); err != nil {
+		a.Log.ErrorContext(r.Context(), "field punch resolution not published", "error", err.Error())
+	} else {
+		a.publish(r.Context(), []event.Envelope{e})
 	}
 	return httpapi.JSON(w, http.StatusOK, viewRecord(rec, i18n.FromRequest(r)))
 }

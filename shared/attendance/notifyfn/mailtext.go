@@ -46,3 +46,27 @@ func fieldPendingMail(lang i18n.Lang, approver, employee string, kind attendance
 		Text: fmt.Sprintf("Hello %s,\n\n%s clocked %s at %s outside every office site (a field punch), with a note, and it is waiting for your approval.\n\nLook at it in Lantau and approve or reject it (POST %s with {\"approve\": true or false, \"note\": \"…\"}). Until then it does not count in the timesheet.\n\nLantau\n",
 			approver, employee, dir, hkTime(at), route)}
 }
+
+// fieldResolvedMail tells an employee what became of their field punch.
+func fieldResolvedMail(lang i18n.Lang, name, by string, d attendance.FieldResolvedEventData) mail.Message {
+	if lang == i18n.ZHHK {
+		outcome, counts := "已獲批准", "此打卡會計入考勤。"
+		if !d.Approved {
+			outcome, counts = "被拒絕", "此打卡不會計入考勤；如有需要，請與主管商討或提出更正申請。"
+		}
+		text := fmt.Sprintf("%s 你好：\n\n你於 %s 的外勤打卡%s（由 %s 批核）。%s\n", name, hkTime(d.PunchTime), outcome, by, counts)
+		if d.Note != "" {
+			text += fmt.Sprintf("\n備註：%s\n", d.Note)
+		}
+		return mail.Message{Subject: "Lantau：你的外勤打卡" + outcome, Text: text + "\nLantau\n"}
+	}
+	outcome, counts := "approved", "It counts in your timesheet."
+	if !d.Approved {
+		outcome, counts = "rejected", "It does not count in your timesheet; talk to your manager or ask for a correction if needed."
+	}
+	text := fmt.Sprintf("Hello %s,\n\nYour field punch of %s was %s by %s. %s\n", name, hkTime(d.PunchTime), outcome, by, counts)
+	if d.Note != "" {
+		text += fmt.Sprintf("\nNote: %s\n", d.Note)
+	}
+	return mail.Message{Subject: "Lantau: your field punch was " + outcome, Text: text + "\nLantau\n"}
+}

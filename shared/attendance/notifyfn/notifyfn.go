@@ -1,7 +1,8 @@
 // Package notifyfn builds the attendance notification function: it mails
 // the people an attendance event concerns, in their language. A Missing
 // clock-in goes to the employee; a field punch waiting for approval goes
-// to the approver the event names (the employee's nearest manager).
+// to the approver the event names (the employee's nearest manager), and
+// the decision back to the employee.
 package notifyfn
 
 import (
@@ -93,7 +94,7 @@ func (n *Notifier) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return []byte(`{"mailed":0}`), nil
 	}
 	switch e.Type {
-	case attendance.EventMissing, attendance.EventFieldPunchPending:
+	case attendance.EventMissing, attendance.EventFieldPunchPending, attendance.EventFieldPunchResolved:
 	default:
 		return []byte(`{"mailed":0}`), nil
 	}
@@ -108,6 +109,8 @@ func (n *Notifier) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		m, err = n.missing(ctx, e)
 	case attendance.EventFieldPunchPending:
 		m, err = n.fieldPending(ctx, e)
+	case attendance.EventFieldPunchResolved:
+		m, err = n.fieldResolved(ctx, e)
 	}
 	if err != nil || m == nil {
 		return []byte(`{"mailed":0}`), err
@@ -196,16 +199,34 @@ func (n *Notifier) fieldPending(ctx context.Context, e event.Envelope) (*mail.Me
 	if !ok || err != nil {
 		return nil, err
 	}
-	who := string(d.Employee)
-	if emp, err := n.Accounts.Account(ctx, e.Tenant, who); err == nil {
-		who = emp.Name
-	} else if problem.KindOf(err) != problem.NotFound {
-		return nil, err
-	}
+	who := n.nameOf(ctx, e.Tenant, string(d.Employee))
 	route := fmt.Sprintf("%s/v1/attendance/field-punches/%s/%d/decision", n.PublicURL, d.Employee, d.Seq)
 	m := fieldPendingMail(langOf(approver.Lang), approver.Name, who, d.Kind, d.Time, route)
 	m.To, m.From, m.Tenant, m.Kind = approver.Email, n.From, e.Tenant, "attendance-field-punch"
 	return &m, nil
+}
+
+func (n *Notifier) fieldResolved(ctx context.Context, e event.Envelope) (*mail.Message, error) {
+	var d attendance.FieldResolvedEventData
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		return nil, problem.E("attendance.Notify", problem.Invalid, problem.Code("bad-event"), err)
+	}
+	u, ok, err := n.recipient(ctx, e, string(d.Employee), "employee")
+	if !ok || err != nil {
+		return nil, err
+	}
+	by := n.nameOf(ctx, e.Tenant, d.By)
+	m := fieldResolvedMail(langOf(u.Lang), u.Name, by, d)
+	m.To, m.From, m.Tenant, m.Kind = u.Email, n.From, e.Tenant, "attendance-field-decision"
+	return &m, nil
+}
+
+// nameOf is a person's name, or their ID when they have no account here.
+func (n *Notifier) nameOf(ctx context.Context, tenant, id string) string {
+	if u, err := n.Accounts.Account(ctx, tenant, id); err == nil && u.Name != "" {
+		return u.Name
+	}
+	return id
 }
 
 func langOf(tag string) i18n.Lang {

@@ -101,6 +101,22 @@ func TestNotify_MailsTheEmployeeAndTheApproverOncePerEvent(t *testing.T) {
 	assert.Contains(t, asks[0].Text, "2026-11-25 09:20 (HKT)")
 	assert.NotContains(t, asks[0].Text, "token")
 
+	// The decision goes back to the employee, naming who decided.
+	punch := attendance.Record{Tenant: c.ID, Employee: attendance.EmployeeID(bob), Seq: 7, Time: at.UTC(), Type: attendance.TypePunch,
+		Request: &attendance.Request{Kind: attendance.In}}
+	resolution := attendance.Record{Tenant: c.ID, Employee: attendance.EmployeeID(bob), Seq: 9, Time: at.Add(time.Hour).UTC(),
+		Type: attendance.TypeResolution, Refers: &attendance.Ref{Seq: 7, Hash: "h"}, Resolution: &attendance.Resolution{Approved: false, By: mei, Note: "請下次先通知我"}}
+	resolved, err := attendance.FieldResolvedEvent(punch, resolution)
+	require.NoError(t, err)
+	_, err = fn.Invoke(ctx, "", busEvent(t, resolved))
+	require.NoError(t, err)
+	decided := s.Mails(t, bobEmail, "attendance-field-decision")
+	require.Len(t, decided, 1)
+	assert.Equal(t, "Lantau: your field punch was rejected", decided[0].Subject)
+	assert.Contains(t, decided[0].Text, "by 陳美")
+	assert.Contains(t, decided[0].Text, "2026-11-25 09:20 (HKT)")
+	assert.Contains(t, decided[0].Text, "請下次先通知我")
+
 	// Nobody to mail: no approver, someone not of this company, someone
 	// deactivated. Each is done (no error, so the bus does not retry).
 	before := len(s.Outbox(t))
