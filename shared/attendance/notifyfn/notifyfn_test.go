@@ -46,11 +46,7 @@ func TestNotify_MailsTheEmployeeAndTheApproverOncePerEvent(t *testing.T) {
 	bob, bobEmail := s.Invite(t, c, "bob")
 	// Mei reads Chinese.
 	meiEmail := "mei@acme-notify.hk"
-	res := s.Do(t, "POST", "/v1/users", c.Access, map[string]any{"email": meiEmail, "name": "陳美", "language": "zh-HK"})
-	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Raw)
-	mei := res.Str("id")
-	_, tok := s.LastLink(t, meiEmail, "invitation")
-	require.Equal(t, http.StatusOK, s.Do(t, "POST", "/v1/users/invitations/accept", "", map[string]any{"token": tok, "password": identitytest.GoodPassword}).Status)
+	mei := s.InviteAs(t, c, meiEmail, "陳美", "zh-HK")
 	gone, goneEmail := s.Invite(t, c, "gone")
 	require.Equal(t, http.StatusOK, s.Do(t, "POST", "/v1/users/"+gone+"/deactivate", c.Access, nil).Status)
 
@@ -145,7 +141,7 @@ func TestNotify_MailsTheEmployeeAndTheApproverOncePerEvent(t *testing.T) {
 
 	// A company that mutes the mails gets none; the events still reach the
 	// audit trail.
-	res = s.Do(t, "PUT", "/v1/attendance/policy", c.Access, map[string]any{"muteMails": true})
+	res := s.Do(t, "PUT", "/v1/attendance/policy", c.Access, map[string]any{"muteMails": true})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
 	muted, err := attendance.MissingEvent(c.ID, attendance.EmployeeID(bob), at.Add(time.Hour))
 	require.NoError(t, err)

@@ -292,12 +292,8 @@ func TestResetMFA_SendsTheUserBackToEnrolment(t *testing.T) {
 
 	// Dana, a directory admin who reads Chinese, with her second factor.
 	danaEmail := "dana@acme-mfa.hk"
-	res := s.Do(t, "POST", "/v1/users", c.Access, map[string]any{"email": danaEmail, "name": "Dana", "language": "zh-HK"})
-	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Raw)
-	dana := res.Str("id")
-	_, tok := s.LastLink(t, danaEmail, "invitation")
-	require.Equal(t, http.StatusOK, s.Do(t, "POST", "/v1/users/invitations/accept", "", map[string]any{"token": tok, "password": identitytest.GoodPassword}).Status)
-	res = s.Do(t, "PUT", "/v1/users/"+dana+"/roles", c.Access, map[string]any{"role": "admin", "areas": []string{"directory"}})
+	dana := s.InviteAs(t, c, danaEmail, "Dana", "zh-HK")
+	res := s.Do(t, "PUT", "/v1/users/"+dana+"/roles", c.Access, map[string]any{"role": "admin", "areas": []string{"directory"}})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
 	danaSession := newCompanyFromLogin(t, s, danaEmail, identitytest.GoodPassword)
 

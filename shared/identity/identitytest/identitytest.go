@@ -253,7 +253,19 @@ func (s *Stack) LoginTOTP(t testing.TB, email, password, totpCode, recovery stri
 func (s *Stack) Invite(t testing.TB, c *Company, local string) (id, email string) {
 	t.Helper()
 	email = local + "@" + c.Domain
-	res := s.Do(t, "POST", "/v1/users", c.Access, map[string]any{"email": email, "name": "Wong " + local})
+	return s.InviteAs(t, c, email, "Wong "+local, ""), email
+}
+
+// InviteAs invites email, named name, as an employee of c, in language
+// (for their mails; "" is the default), accepts the invitation with
+// GoodPassword and returns the new user's ID.
+func (s *Stack) InviteAs(t testing.TB, c *Company, email, name, language string) (id string) {
+	t.Helper()
+	body := map[string]any{"email": email, "name": name}
+	if language != "" {
+		body["language"] = language
+	}
+	res := s.Do(t, "POST", "/v1/users", c.Access, body)
 	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Raw)
 	id = res.Str("id")
 	assert.Equal(t, "invited", res.Str("status"))
@@ -261,7 +273,7 @@ func (s *Stack) Invite(t testing.TB, c *Company, local string) (id, email string
 	res = s.Do(t, "POST", "/v1/users/invitations/accept", "", map[string]any{"token": tok, "password": GoodPassword})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Raw)
 	assert.Equal(t, "active", res.Str("status"))
-	return id, email
+	return id
 }
 
 // ProblemType is the type URI of a problem code.
