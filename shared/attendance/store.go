@@ -426,25 +426,27 @@ func (s *Store) appendRecord(ctx context.Context, op, tenant string, emp Employe
 }
 
 // ResolveField approves or rejects a pending field punch by appending a
-// resolution record that refers to it. A punch is resolved once.
-func (s *Store) ResolveField(ctx context.Context, tenant string, emp EmployeeID, seq int64, by string, approve bool, note string) (Record, error) {
+// resolution record that refers to it, and returns the resolution with the
+// punch it resolved. A punch is resolved once.
+func (s *Store) ResolveField(ctx context.Context, tenant string, emp EmployeeID, seq int64, by string, approve bool, note string) (res, punch Record, err error) {
 	const op = "attendance.ResolveField"
 	if err := validateIDs(op, tenant, emp); err != nil {
-		return Record{}, err
+		return Record{}, Record{}, err
 	}
 	orig, err := s.Record(ctx, tenant, emp, seq)
 	if err != nil {
-		return Record{}, err
+		return Record{}, Record{}, err
 	}
 	if orig.Type != TypePunch || orig.Decision == nil || orig.Decision.Outcome != PendingField {
-		return Record{}, problem.E(op, problem.Conflict, problem.Code("not-pending-field"), i18n.Text{EN: "This punch is not a field punch waiting for approval.", ZH: "此打卡並非待批核的外勤打卡。"})
+		return Record{}, Record{}, problem.E(op, problem.Conflict, problem.Code("not-pending-field"), i18n.Text{EN: "This punch is not a field punch waiting for approval.", ZH: "此打卡並非待批核的外勤打卡。"})
 	}
 	done := problem.E(op, problem.Conflict, problem.Code("already-resolved"), i18n.Text{EN: "This field punch has already been approved or rejected.", ZH: "此外勤打卡已獲批核或被拒絕。"})
-	return s.appendRecord(ctx, op, tenant, emp, func(head) (Record, error) {
+	res, err = s.appendRecord(ctx, op, tenant, emp, func(head) (Record, error) {
 		return Record{Type: TypeResolution, Refers: &Ref{Seq: orig.Seq, Hash: orig.Hash}, Resolution: &Resolution{Approved: approve, By: by, Note: note}}, nil
 	}, func(rec Record) []table.Op {
 		return []table.Op{{Put: &table.Item{Key: empKey(tenant, emp, fmt.Sprintf("%s%012d", skResolved, seq)), Version: 1, Data: mustJSON(Ref{Seq: rec.Seq, Hash: rec.Hash})}, Condition: table.IfNotExists}}
 	}, done)
+	return res, orig, err
 }
 
 // siteFix is a site as a fix: its centre (a polygon's first corner) with

@@ -487,9 +487,9 @@ func TestResolveField_ApprovalMakesAFieldPunchCountOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, attendance.Effective(recs)[0].Counts, "not before approval")
 
-	_, err = s.ResolveField(ctx, "t-acme", "e-1", 1, "u-manager", true, "ok")
+	_, _, err = s.ResolveField(ctx, "t-acme", "e-1", 1, "u-manager", true, "ok")
 	require.NoError(t, err)
-	_, err = s.ResolveField(ctx, "t-acme", "e-1", 1, "u-manager", false, "changed my mind")
+	_, _, err = s.ResolveField(ctx, "t-acme", "e-1", 1, "u-manager", false, "changed my mind")
 	assert.Equal(t, problem.Code("already-resolved"), problem.CodeOf(err))
 
 	recs, err = s.Records(ctx, "t-acme", "e-1")

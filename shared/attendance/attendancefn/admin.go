@@ -361,14 +361,12 @@ func (a *API) resolveField(w http.ResponseWriter, r *http.Request, actor identit
 	if err != nil {
 		return err
 	}
-	rec, err := a.Store.ResolveField(r.Context(), actor.Tenant, emp, seq, actor.User, *in.Approve, in.Note)
+	rec, punch, err := a.Store.ResolveField(r.Context(), actor.Tenant, emp, seq, actor.User, *in.Approve, in.Note)
 	if err != nil {
 		return err
 	}
 	// The employee hears of it (attendancenotify) and the audit trail keeps it.
-	if punch, err := a.Store.Record(r.Context(), actor.Tenant, emp, seq); err != nil {
-		a.Log.ErrorContext(r.Context(), "field punch resolution not published", "error", err.Error())
-	} else if e, err := attendance.FieldResolvedEvent(punch, rec); err != nil {
+	if e, err := attendance.FieldResolvedEvent(punch, rec); err != nil {
 		a.Log.ErrorContext(r.Context(), "field punch resolution not published", "error", err.Error())
 	} else {
 		a.publish(r.Context(), []event.Envelope{e})
